@@ -1,0 +1,94 @@
+// swift-tools-version:6.0
+// deltastore: one daemon that owns database access and authentication for
+// DeltaStream, spoken to over a Unix domain socket in BSON frames.
+import PackageDescription
+
+let nio: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
+let package = Package(
+    name: "deltastore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "deltastored", targets: ["deltastored"]),
+        .executable(name: "deltastorectl", targets: ["deltastorectl"]),
+        .library(name: "DeltaStoreClient", targets: ["DeltaStoreClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // System libraries: shims only. Debian package names in `providers`.
+        .systemLibrary(name: "CBSON", pkgConfig: "libbson-1.0", providers: [.apt(["libbson-dev"])]),
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Owned BSON documents over libbson: build, read, validate, extended JSON.
+        .target(name: "BSONCore", dependencies: ["CBSON"]),
+        // Frames, envelopes, error codes, operation catalog. Pure: no sockets.
+        .target(name: "WireProtocol", dependencies: ["BSONCore", nio]),
+        // Operation table and the built-in operations.
+        .target(name: "RequestDispatch", dependencies: ["BSONCore", "WireProtocol", nio, logging]),
+        // Native layers started small; each grows in its own issue.
+        .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
+        .target(name: "MongoStore", dependencies: ["CMongoC"]),
+        .target(name: "Systemd", dependencies: ["CSystemd"]),
+        .target(name: "Auth", dependencies: ["CCrypt"]),
+        // The NIO listener: socket file, connections, in-flight limits, drain.
+        .target(
+            name: "Server",
+            dependencies: [
+                "BSONCore", "WireProtocol", "RequestDispatch", nio, nioPosix, logging,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The daemon executable.
+        .executableTarget(
+            name: "deltastored",
+            dependencies: [
+                "Server", "RequestDispatch", "WireProtocol", "BSONCore",
+                "SQLiteStore", "MongoStore", "Systemd", "Auth", logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The Swift client library: one connection, requests multiplexed by id.
+        .target(name: "DeltaStoreClient", dependencies: ["BSONCore", "WireProtocol", nio, nioPosix]),
+        // The command-line client.
+        .executableTarget(
+            name: "deltastorectl",
+            dependencies: [
+                "DeltaStoreClient", "BSONCore", "WireProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Helpers shared by the test targets (process runner, raw socket client).
+        .target(
+            name: "TestSupport",
+            dependencies: ["BSONCore", "WireProtocol"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "BSONCoreTests", dependencies: ["BSONCore"], resources: [.copy("bson-corpus")]),
+        .testTarget(
+            name: "WireProtocolTests",
+            dependencies: [
+                "WireProtocol", "BSONCore", "TestSupport", nio,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "RequestDispatchTests", dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", nio, nioPosix, logging]),
+        .testTarget(name: "NativeLibraryTests", dependencies: ["SQLiteStore", "MongoStore", "Systemd", "Auth", "BSONCore"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["TestSupport", "DeltaStoreClient", "BSONCore", "WireProtocol"]
+        ),
+    ]
+)

@@ -1,0 +1,77 @@
+import BSONCore
+import NIOCore
+import WireProtocol
+
+/// The operations every server has whatever its store: `hello`, `ping`, `describe`.
+enum CoreOperations {
+    static let helloDescriptor = OperationDescriptor(
+        name: "hello", group: .public,
+        summary: "Protocol and server versions, store kind, limits and the list of operations.",
+        arguments: [.init("client", "string", "Free-form client name and version, for logs (at most 128 bytes).")],
+        result: "{protocol: int32, server: string, version: string, store: string, limits: {max_message_bytes, max_batch, max_page, max_in_flight}, ops: [string]}"
+    )
+
+    static let pingDescriptor = OperationDescriptor(
+        name: "ping", group: .public,
+        summary: "Liveness check. With delay_ms, answers after that many milliseconds without blocking anything (for testing timeouts and draining).",
+        arguments: [.init("delay_ms", "int32|int64", "Delay before the reply, 0 to 10000 ms.")],
+        result: "{pong: true}"
+    )
+
+    static let describeDescriptor = OperationDescriptor(
+        name: "describe", group: .public,
+        summary: "Arguments, result shape and error codes of one operation or of all.",
+        arguments: [.init("op", "string", "Describe only this operation.")],
+        result: "{ops: [{name, group, summary, args: [{name, type, required, summary}], result, errors: [string]}]}",
+        errors: [.notFound]
+    )
+
+    static func hello(info: ServerInfo, opNames: [String]) -> Operation {
+        let limits = info.limits
+        let result: BSONDocument = [
+            "protocol": .int32(ProtocolVersion.current),
+            "server": .string(ProtocolVersion.serverName),
+            "version": .string(ProtocolVersion.serverVersion),
+            "store": .string(info.storeKind),
+            "limits": [
+                "max_message_bytes": .int64(Int64(limits.maxMessageBytes)),
+                "max_batch": .int64(Int64(limits.maxBatch)),
+                "max_page": .int64(Int64(limits.maxPage)),
+                "max_in_flight": .int64(Int64(limits.maxInFlight)),
+            ],
+            "ops": .array(opNames.map { .string($0) }),
+        ]
+        return Operation(helloDescriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["client"])
+            if let client = try arguments.string("client", maxBytes: 128) {
+                context.logger.debug("client said hello", metadata: ["client": "\(client)"])
+            }
+            return .value(result)
+        }
+    }
+
+    static func ping() -> Operation {
+        let pong: BSONDocument = ["pong": true]
+        return Operation(pingDescriptor) { args, context in
+            if args.isEmpty { return .value(pong) }
+            let arguments = try Arguments(args, allowed: ["delay_ms"])
+            let delay = try arguments.integer("delay_ms", in: 0...10_000) ?? 0
+            if delay == 0 { return .value(pong) }
+            let task = context.eventLoop.scheduleTask(in: .milliseconds(delay)) { pong }
+            return .future(task.futureResult)
+        }
+    }
+
+    static func describe(_ descriptors: [OperationDescriptor]) -> Operation {
+        let all = descriptors.map { BSONValue.document($0.document) }
+        let byName = Dictionary(descriptors.map { ($0.name, $0.document) }, uniquingKeysWith: { first, _ in first })
+        return Operation(describeDescriptor) { args, _ in
+            let arguments = try Arguments(args, allowed: ["op"])
+            guard let name = try arguments.string("op", maxBytes: Request.maxOpBytes) else {
+                return .value(["ops": .array(all)])
+            }
+            guard let one = byName[name] else { throw WireError(.notFound, "no operation named '\(name)'") }
+            return .value(["ops": [.document(one)]])
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import BSONCore
+import Logging
+import NIOCore
+import WireProtocol
+
+/// Routes a parsed request to its operation and turns every outcome, thrown
+/// errors and missed deadlines included, into a `Reply`.
+///
+/// It knows nothing of sockets: the server hands it requests and writes what it
+/// returns, and tests call it directly.
+public final class Dispatcher: Sendable {
+    private let operations: [String: Operation]
+    /// Every operation's descriptor, in registration order (core operations first).
+    public let descriptors: [OperationDescriptor]
+    public let info: ServerInfo
+
+    /// Registers the core operations (`hello`, `ping`, `describe`) and `extra`.
+    public init(info: ServerInfo, operations extra: [Operation]) {
+        let coreDescriptors = [CoreOperations.helloDescriptor, CoreOperations.pingDescriptor, CoreOperations.describeDescriptor]
+        let descriptors = coreDescriptors + extra.map(\.descriptor)
+        let names = descriptors.map(\.name)
+        var table: [String: Operation] = [:]
+        for operation in [CoreOperations.hello(info: info, opNames: names), CoreOperations.ping(), CoreOperations.describe(descriptors)] + extra {
+            table[operation.name] = table[operation.name] ?? operation
+        }
+        self.operations = table
+        self.descriptors = descriptors
+        self.info = info
+    }
+
+    /// The descriptor of `op`, if the server has it.
+    public func descriptor(of op: String) -> OperationDescriptor? {
+        operations[op]?.descriptor
+    }
+
+    /// The outcome of a request: a reply now, or one later on `context.eventLoop`.
+    public enum Outcome {
+        case reply(Reply)
+        case pending(EventLoopFuture<Reply>)
+    }
+
+    public func dispatch(_ request: Request, context: RequestContext) -> Outcome {
+        guard let operation = operations[request.op] else {
+            return .reply(.failure(id: request.id, error: WireError(.unknownOp, "unknown operation '\(request.op)'")))
+        }
+        let result: HandlerResult
+        do {
+            result = try operation.handler(request.args, context)
+        } catch {
+            return .reply(.failure(id: request.id, error: Self.wireError(error, op: request.op, logger: context.logger)))
+        }
+        switch result {
+        case .value(let document):
+            return .reply(.success(id: request.id, result: document))
+        case .future(let future):
+            let id = request.id
+            let op = request.op
+            let logger = context.logger
+            let reply = future.hop(to: context.eventLoop).map { Reply.success(id: id, result: $0) }
+                .recover { Reply.failure(id: id, error: Self.wireError($0, op: op, logger: logger)) }
+            guard let deadline = context.deadline else { return .pending(reply) }
+            return .pending(Self.bound(reply, by: deadline, id: id, on: context.eventLoop))
+        }
+    }
+
+    /// Answers DEADLINE_EXCEEDED at `deadline` unless `reply` came first. The
+    /// work itself is not interrupted: a write may still complete.
+    private static func bound(_ reply: EventLoopFuture<Reply>, by deadline: NIODeadline, id: RequestID, on loop: any EventLoop) -> EventLoopFuture<Reply> {
+        let promise = loop.makePromise(of: Reply.self)
+        // Both callbacks run on `loop`; the box records which one answered first.
+        let answered = NIOLoopBoundBox(false, eventLoop: loop)
+        let timeout = loop.scheduleTask(deadline: deadline) {
+            guard !answered.value else { return }
+            answered.value = true
+            promise.succeed(.failure(id: id, error: WireError(.deadlineExceeded, "deadline passed before the operation completed")))
+        }
+        reply.whenSuccess { value in
+            timeout.cancel()
+            guard !answered.value else { return }
+            answered.value = true
+            promise.succeed(value)
+        }
+        return promise.futureResult
+    }
+
+    /// Maps any error to its protocol form; unknown errors become INTERNAL and are
+    /// logged, since they are bugs, without exposing their text to the client.
+    static func wireError(_ error: any Error, op: String, logger: Logger) -> WireError {
+        if let wire = error as? WireError { return wire }
+        if let convertible = error as? any WireErrorConvertible { return convertible.wireError }
+        if let loopError = error as? EventLoopError, case .shutdown = loopError {
+            return WireError(.unavailable, "the server is shutting down")
+        }
+        logger.error("operation failed unexpectedly", metadata: ["op": "\(op)", "error": "\(String(reflecting: error))"])
+        return WireError(.internalError, "internal error while running '\(op)'")
+    }
+}

@@ -1,0 +1,114 @@
+import RequestDispatch
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import WireProtocol
+
+/// The listening side of deltastored, run as a swift-service-lifecycle service.
+///
+/// `run()` binds the socket (or adopts an inherited listening fd), serves until a
+/// graceful shutdown is requested (SIGTERM/SIGINT), then stops accepting,
+/// removes the socket file it created, lets every connection answer what it
+/// has in progress (bounded by `drainTimeout`), and returns.
+public final class DeltaStoreServer: Service, Sendable {
+    private let configuration: ServerConfiguration
+    private let dispatcher: Dispatcher
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let inheritedSocket: NIOBSDSocket.Handle?
+    private let onListening: @Sendable () -> Void
+    private let registry = ConnectionRegistry()
+
+    /// - Parameters:
+    ///   - inheritedSocket: a listening socket passed by systemd; when set, no file is created or removed.
+    ///   - onListening: called once the listener accepts connections.
+    public init(
+        configuration: ServerConfiguration,
+        dispatcher: Dispatcher,
+        group: any EventLoopGroup,
+        logger: Logger,
+        inheritedSocket: NIOBSDSocket.Handle? = nil,
+        onListening: @escaping @Sendable () -> Void = {}
+    ) {
+        self.configuration = configuration
+        self.dispatcher = dispatcher
+        self.group = group
+        self.logger = logger
+        self.inheritedSocket = inheritedSocket
+        self.onListening = onListening
+    }
+
+    /// The number of open client connections.
+    public var connectionCount: Int { registry.count }
+
+    public func run() async throws {
+        var pathGuard = SocketPathGuard(path: configuration.socketPath)
+        let listener: any Channel
+        if let inheritedSocket {
+            listener = try await bootstrap().withBoundSocket(inheritedSocket).get()
+            logger.info("serving on inherited socket", metadata: ["fd": "\(inheritedSocket)"])
+        } else {
+            try pathGuard.prepare()
+            listener = try await bootstrap().bind(unixDomainSocketPath: configuration.socketPath).get()
+            try pathGuard.adopt(mode: configuration.socketMode)
+            logger.info("listening", metadata: ["socket": "\(configuration.socketPath)"])
+        }
+        onListening()
+
+        try? await gracefulShutdown()
+
+        logger.info("shutting down: no longer accepting connections", metadata: ["connections": "\(registry.count)"])
+        try? await listener.close()
+        if inheritedSocket == nil { pathGuard.remove() }
+        await drain()
+        logger.info("stopped")
+    }
+
+    private func bootstrap() -> ServerBootstrap {
+        let dispatcher = self.dispatcher
+        let configuration = self.configuration
+        let logger = self.logger
+        let registry = self.registry
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = ConnectionHandler(
+                        dispatcher: dispatcher,
+                        connectionID: registry.makeID(),
+                        maxInFlight: configuration.maxInFlightPerConnection,
+                        maxReplyBytes: configuration.maxMessageBytes,
+                        logger: logger
+                    )
+                    let decoder = ByteToMessageHandler(
+                        BSONFrameDecoder(maximumFrameBytes: configuration.maxMessageBytes),
+                        maximumBufferSize: configuration.maxMessageBytes + 65_536
+                    )
+                    try channel.pipeline.syncOperations.addHandlers([decoder, handler])
+                    registry.add(channel)
+                }
+            }
+    }
+
+    /// Asks every connection to finish and close; force-closes the rest after the timeout.
+    private func drain() async {
+        let channels = registry.all
+        guard !channels.isEmpty else { return }
+        logger.info("draining connections", metadata: ["connections": "\(channels.count)"])
+        for channel in channels {
+            channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
+        }
+        let deadline = NIODeadline.now() + configuration.drainTimeout
+        while registry.count > 0, NIODeadline.now() < deadline {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        let left = registry.all
+        if !left.isEmpty {
+            logger.warning("drain timeout reached, closing connections with requests in progress", metadata: ["connections": "\(left.count)"])
+            for channel in left { try? await channel.close() }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import DeltaStoreClient
+import Foundation
+import WireProtocol
+
+/// The options every subcommand shares: where the daemon is.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "The daemon's socket. Default: $DELTASTORE_SOCKET, else the daemon's own default.")
+    var socket: String?
+
+    var socketPath: String {
+        if let socket { return socket }
+        let environment = ProcessInfo.processInfo.environment
+        if let fromEnvironment = environment["DELTASTORE_SOCKET"], !fromEnvironment.isEmpty { return fromEnvironment }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
+        return DefaultLocations(environment: environment, executablePath: executable).socketPath
+    }
+
+    /// Connects, or exits with status 69 (EX_UNAVAILABLE) and a readable reason.
+    func connect() async throws -> DeltaStoreConnection {
+        do {
+            return try await DeltaStoreConnection.connect(socketPath: socketPath)
+        } catch {
+            Output.error("deltastorectl: cannot reach deltastored at \(socketPath): \(error)")
+            throw ExitCode(69)
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `deltastorectl`: talk to deltastored from a shell.
+@main
+struct CtlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deltastorectl",
+        abstract: "Command-line client for deltastored.",
+        discussion: """
+        Exit status: 0 on success, 1 when the server answered with an error (its \
+        code and message go to stderr), 69 when the daemon cannot be reached, \
+        64 for a usage error.
+        """,
+        subcommands: [PingCommand.self, HelloCommand.self, CallCommand.self]
+    )
+}

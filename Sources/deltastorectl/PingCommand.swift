@@ -1,0 +1,32 @@
+import ArgumentParser
+import DeltaStoreClient
+import NIOCore
+
+/// `deltastorectl ping`: round trips with their times.
+struct PingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ping", abstract: "Check that the daemon answers, and how fast.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(name: .shortAndLong, help: "Number of pings.")
+    var count: Int = 1
+
+    func validate() throws {
+        guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 1000000") }
+    }
+
+    func run() async throws {
+        let client = try await connection.connect()
+        defer { Task { await client.close() } }
+        for sequence in 1...count {
+            let start = NIODeadline.now()
+            do {
+                _ = try await client.call("ping")
+            } catch {
+                throw Output.fail(error)
+            }
+            let micros = Double((NIODeadline.now() - start).nanoseconds) / 1000
+            Output.line("pong from \(connection.socketPath): seq=\(sequence) time=\(String(format: "%.3f", micros / 1000)) ms")
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Auth
+import RequestDispatch
+import Foundation
+import Logging
+import MongoStore
+import NIOCore
+import NIOPosix
+import SQLiteStore
+import Server
+import ServiceLifecycle
+import WireProtocol
+
+/// `deltastored`: parses the command line, sets up logging, wires the server
+/// into a service group that handles SIGTERM/SIGINT, and runs until stopped.
+@main
+struct DaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deltastored",
+        abstract: "The deltastore daemon: DeltaStream's storage and auth over a Unix socket.",
+        version: VersionText.full
+    )
+
+    @Option(name: .long, help: "Unix socket to listen on. Default: ./run/deltastore.sock from a checkout, $RUNTIME_DIRECTORY/deltastore.sock under systemd, /run/deltastore/deltastore.sock when installed.")
+    var socket: String?
+
+    @Option(name: .long, help: "Largest frame accepted or sent, in bytes (1024 to 67108864).")
+    var maxMessageBytes: Int = BSONFrameDecoder.defaultMaximumFrameBytes
+
+    @Option(name: .long, help: "Requests one connection may have in progress before the server stops reading it.")
+    var maxInFlight: Int = 128
+
+    @Option(name: .long, help: "Seconds a shutdown waits for requests in progress.")
+    var drainTimeout: Double = 10
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (1024...64 * 1024 * 1024).contains(maxMessageBytes) else {
+            throw ValidationError("--max-message-bytes must be between 1024 and 67108864")
+        }
+        guard (1...65_536).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be between 1 and 65536") }
+        guard drainTimeout >= 0, drainTimeout <= 3600 else { throw ValidationError("--drain-timeout must be between 0 and 3600 seconds") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "deltastored")
+
+        let locations = DefaultLocations(environment: ProcessInfo.processInfo.environment, executablePath: Self.executablePath())
+        let socketPath = socket ?? locations.socketPath
+        let limits = ServerInfo.Limits(maxMessageBytes: maxMessageBytes, maxInFlight: maxInFlight)
+        let info = ServerInfo(storeKind: "sqlite", limits: limits)
+        let dispatcher = Dispatcher(info: info, operations: [])
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let server = DeltaStoreServer(
+            configuration: ServerConfiguration(
+                socketPath: socketPath,
+                maxMessageBytes: maxMessageBytes,
+                maxInFlightPerConnection: maxInFlight,
+                drainTimeout: .milliseconds(Int64(drainTimeout * 1000))
+            ),
+            dispatcher: dispatcher,
+            group: group,
+            logger: logger
+        )
+        let services = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        logger.info("starting", metadata: ["version": "\(ProtocolVersion.serverVersion)", "pid": "\(getpid())"])
+        do {
+            try await services.run()
+        } catch {
+            logger.critical("cannot run: \(Self.explain(error))")
+            try? await group.shutdownGracefully()
+            throw ExitCode.failure
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    /// The real path of this executable, to tell a checkout build from an install.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
+    }
+
+    /// Unwraps service-lifecycle's wrapper so the operator sees the real cause.
+    static func explain(_ error: any Error) -> String {
+        if let failure = error as? SocketPathGuard.Failure { return failure.description }
+        if let io = error as? IOError { return io.description }
+        return String(describing: error)
+    }
+}
