@@ -1,0 +1,69 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `deltastorectl` against the running daemon.
+final class CtlTests: DaemonTestCase {
+    func testPingPrintsRoundTripTime() throws {
+        try startDaemon()
+        let result = try CommandRunner.run("deltastorectl", ["ping", "--socket", socketPath, "--count", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertTrue(lines.allSatisfy { $0.contains("time=") && $0.hasSuffix(" ms") }, result.stdout)
+    }
+
+    func testSocketFromEnvironment() throws {
+        try startDaemon()
+        let result = try CommandRunner.run("deltastorectl", ["ping"], environment: ["DELTASTORE_SOCKET": socketPath])
+        XCTAssertEqual(result.status, 0, result.stderr)
+    }
+
+    func testHello() throws {
+        try startDaemon()
+        let result = try CommandRunner.run("deltastorectl", ["hello", "--socket", socketPath])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("deltastored"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("protocol 1"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ping"), result.stdout)
+
+        let json = try CommandRunner.run("deltastorectl", ["hello", "--json", "--socket", socketPath])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(parsed?["server"] as? String, "deltastored")
+    }
+
+    func testCallPrintsExtendedJSON() throws {
+        try startDaemon()
+        let result = try CommandRunner.run("deltastorectl", ["call", "ping", "--args", #"{"delay_ms": 10}"#, "--socket", socketPath])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(parsed?["pong"] as? Bool, true)
+    }
+
+    func testErrorReplyExitsNonZeroWithCodeOnStderr() throws {
+        try startDaemon()
+        let unknown = try CommandRunner.run("deltastorectl", ["call", "no.such.op", "--socket", socketPath])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.stderr.hasPrefix("UNKNOWN_OP: "), unknown.stderr)
+        XCTAssertEqual(unknown.stdout, "")
+
+        let invalid = try CommandRunner.run("deltastorectl", ["call", "ping", "--args", #"{"delay_ms": "soon"}"#, "--socket", socketPath])
+        XCTAssertEqual(invalid.status, 1)
+        XCTAssertTrue(invalid.stderr.contains("INVALID_ARGUMENT"), invalid.stderr)
+        XCTAssertTrue(invalid.stderr.contains("delay_ms"), invalid.stderr)
+    }
+
+    func testBadExtendedJSONIsAUsageError() throws {
+        try startDaemon()
+        let result = try CommandRunner.run("deltastorectl", ["call", "ping", "--args", "{not json", "--socket", socketPath])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("--args"), result.stderr)
+    }
+
+    func testUnreachableDaemonExits69() throws {
+        let result = try CommandRunner.run("deltastorectl", ["ping", "--socket", directory.file("nobody.sock")])
+        XCTAssertEqual(result.status, 69)
+        XCTAssertTrue(result.stderr.contains("cannot reach deltastored"), result.stderr)
+    }
+}

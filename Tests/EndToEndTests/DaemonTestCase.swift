@@ -1,0 +1,48 @@
+import BSONCore
+import Foundation
+import TestSupport
+import XCTest
+
+/// Base for tests that run the built `deltastored` as a process: each test gets
+/// its own temporary directory and socket, and every daemon it starts is
+/// stopped and the directory removed afterwards.
+class DaemonTestCase: XCTestCase {
+    var directory: TemporaryDirectory!
+    private var daemons: [DaemonProcess] = []
+
+    var socketPath: String { directory.file("d.sock") }
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    override func tearDown() {
+        for daemon in daemons {
+            daemon.stop(grace: 5)
+        }
+        daemons = []
+        directory?.remove()
+    }
+
+    /// Starts a daemon and waits until it listens.
+    @discardableResult
+    func startDaemon(socket: String? = nil, arguments: [String] = [], environment: [String: String] = [:], waitForListening: Bool = true) throws -> DaemonProcess {
+        let daemon = try DaemonProcess(socketPath: socket ?? socketPath, arguments: arguments, workingDirectory: directory.path, environment: environment)
+        daemons.append(daemon)
+        if waitForListening { try daemon.waitUntilListening() }
+        return daemon
+    }
+
+    func connect(_ path: String? = nil) throws -> RawSocket {
+        try RawSocket(connectingTo: path ?? socketPath)
+    }
+
+    /// Sends one request on a new connection and returns the reply.
+    func roundTrip(_ request: BSONDocument) throws -> BSONDocument {
+        let socket = try connect()
+        defer { socket.close() }
+        try socket.send(request)
+        guard let reply = try socket.receiveDocument() else { throw TestSupportError("connection closed without a reply") }
+        return reply
+    }
+}
