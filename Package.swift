@@ -34,9 +34,11 @@ let package = Package(
         // Frames, envelopes, error codes, operation catalog. Pure: no sockets.
         .target(name: "WireProtocol", dependencies: ["BSONCore", nio]),
         // Operation table and the built-in operations.
-        .target(name: "RequestDispatch", dependencies: ["BSONCore", "WireProtocol", nio, logging]),
-        // Native layers started small; each grows in its own issue.
-        .target(name: "SQLiteStore", dependencies: ["CSQLite"]),
+        .target(name: "RequestDispatch", dependencies: ["BSONCore", "WireProtocol", "Domain", nio, logging]),
+        // Records, validation rules, queries, cursors, repository protocols. No I/O.
+        .target(name: "Domain", dependencies: ["BSONCore"]),
+        // The embedded default store.
+        .target(name: "SQLiteStore", dependencies: ["CSQLite", "Domain", "BSONCore", nio, nioPosix, logging]),
         .target(name: "MongoStore", dependencies: ["CMongoC"]),
         .target(name: "Systemd", dependencies: ["CSystemd"]),
         .target(name: "Auth", dependencies: ["CCrypt"]),
@@ -52,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "deltastored",
             dependencies: [
-                "Server", "RequestDispatch", "WireProtocol", "BSONCore",
+                "Server", "RequestDispatch", "WireProtocol", "BSONCore", "Domain",
                 "SQLiteStore", "MongoStore", "Systemd", "Auth", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -60,11 +62,13 @@ let package = Package(
         ),
         // The Swift client library: one connection, requests multiplexed by id.
         .target(name: "DeltaStoreClient", dependencies: ["BSONCore", "WireProtocol", nio, nioPosix]),
+        // Synthetic market data (GBM prices, Black–Scholes quotes, chain analytics) for `seed` and benchmarks.
+        .target(name: "MarketSimulation", dependencies: ["BSONCore"]),
         // The command-line client.
         .executableTarget(
             name: "deltastorectl",
             dependencies: [
-                "DeltaStoreClient", "BSONCore", "WireProtocol",
+                "DeltaStoreClient", "BSONCore", "WireProtocol", "MarketSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -85,6 +89,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RequestDispatchTests", dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", nio, nioPosix, logging]),
+        .testTarget(name: "MarketSimulationTests", dependencies: ["MarketSimulation", "Domain", "BSONCore"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "BSONCore"]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Domain", "BSONCore", "CSQLite", nioPosix, logging]),
+        // One contract suite, run against every store (Swift Testing, parameterized by store).
+        .testTarget(name: "StoreContractTests", dependencies: ["SQLiteStore", "Domain", "BSONCore", "TestSupport", nioPosix, logging]),
         .testTarget(name: "NativeLibraryTests", dependencies: ["SQLiteStore", "MongoStore", "Systemd", "Auth", "BSONCore"]),
         .testTarget(
             name: "EndToEndTests",

@@ -8,7 +8,9 @@ extension BSONDocument {
     /// Validates `bytes` and wraps them.
     ///
     /// Checks, in order: the length prefix equals the byte count and the last
-    /// byte is the terminator; every element is well-formed and nesting stays
+    /// byte is the terminator; every element is well-formed, every key and
+    /// string-like value (string, code, symbol, code-with-scope code, dbPointer
+    /// collection, regex) is valid UTF-8 without NUL bytes, and nesting stays
     /// within `maxDepth` (walked with libbson's iterator, depth-first, so
     /// libbson's own recursive validator never sees a deeper document); then
     /// `bson_validate` for valid UTF-8 in keys and strings (no embedded NUL).
@@ -49,6 +51,7 @@ extension BSONDocument {
     /// Walks every element; returns the first problem found.
     private static func walk(_ iter: borrowing LibBSONIterator, depth: Int, maxDepth: Int) -> BSONError? {
         while iter.next() {
+            if let problem = stringProblem(iter) { return problem }
             let type = iter.type
             if type == BSON_TYPE_DOCUMENT || type == BSON_TYPE_ARRAY {
                 guard depth < maxDepth else { return .tooDeep(limit: maxDepth) }
@@ -72,6 +75,63 @@ extension BSONDocument {
         }
         if iter.errorOffset != 0 {
             return .invalidDocument("corrupt element at offset \(iter.errorOffset)")
+        }
+        return nil
+    }
+
+    /// Keys and string-like values must be UTF-8 without NUL bytes. Checked here
+    /// rather than left to `bson_validate`: libbson 1.23's validator reports
+    /// success when it meets a string value that is not UTF-8 (its visitor stops
+    /// there without flagging an error, so nothing after it is checked either),
+    /// and it looks for NULs only in UTF-8 strings, not in code or symbols,
+    /// which `BSONBuilder` writes as C strings and would cut.
+    private static func stringProblem(_ iter: borrowing LibBSONIterator) -> BSONError? {
+        let pointer = iter.pointer
+        func valid(_ text: UnsafePointer<CChar>?, _ length: Int) -> Bool {
+            guard let text else { return length == 0 }
+            return bson_utf8_validate(text, length, false)
+        }
+        func cLength(_ text: UnsafePointer<CChar>?) -> Int {
+            guard let text else { return 0 }
+            var count = 0
+            while text[count] != 0 { count += 1 }
+            return count
+        }
+        let key = bson_iter_key(pointer)
+        guard valid(key, Int(bson_iter_key_len(pointer))) else {
+            return .invalidDocument("key at offset \(iter.offset) is not valid UTF-8")
+        }
+        var length: UInt32 = 0
+        let ok: Bool
+        switch iter.type {
+        case BSON_TYPE_UTF8:
+            let text = bson_iter_utf8(pointer, &length)
+            ok = valid(text, Int(length))
+        case BSON_TYPE_CODE:
+            let text = bson_iter_code(pointer, &length)
+            ok = valid(text, Int(length))
+        case BSON_TYPE_SYMBOL:
+            let text = bson_iter_symbol(pointer, &length)
+            ok = valid(text, Int(length))
+        case BSON_TYPE_CODEWSCOPE:
+            var scopeLength: UInt32 = 0
+            var scope: UnsafePointer<UInt8>?
+            let text = bson_iter_codewscope(pointer, &length, &scopeLength, &scope)
+            ok = valid(text, Int(length))
+        case BSON_TYPE_DBPOINTER:
+            var collection: UnsafePointer<CChar>?
+            bson_iter_dbpointer(pointer, &length, &collection, nil)
+            ok = valid(collection, Int(length))
+        case BSON_TYPE_REGEX:
+            var options: UnsafePointer<CChar>?
+            let pattern = bson_iter_regex(pointer, &options)
+            ok = valid(pattern, cLength(pattern)) && valid(options, cLength(options))
+        default:
+            ok = true
+        }
+        guard ok else {
+            let name = key.map { String(cString: $0) } ?? ""
+            return .invalidDocument("the value of \"\(name)\" is not valid UTF-8 or contains a NUL byte")
         }
         return nil
     }

@@ -35,8 +35,8 @@ final class ReplyRouter: ChannelDuplexHandler {
         }
         if let id = reply.id, let promise = waiting.removeValue(forKey: id) {
             promise.succeed(reply)
-        } else if case .failure(nil, let error) = reply {
-            // A reply without id (BAD_FRAME) concerns the whole connection.
+        } else if case .failure(nil, let error) = reply, error.code == .badFrame {
+            // BAD_FRAME concerns the whole connection, which the server closes.
             failAll(.server(error))
         }
     }

@@ -15,9 +15,14 @@ public final class Dispatcher: Sendable {
     public let info: ServerInfo
 
     /// Registers the core operations (`hello`, `ping`, `describe`) and `extra`.
+    /// When two operations share a name the first one registered wins, in the
+    /// table and in the descriptors alike.
     public init(info: ServerInfo, operations extra: [Operation]) {
         let coreDescriptors = [CoreOperations.helloDescriptor, CoreOperations.pingDescriptor, CoreOperations.describeDescriptor]
-        let descriptors = coreDescriptors + extra.map(\.descriptor)
+        // Same rule as the table below, so `hello` and `describe` list exactly
+        // the operations that answer, each once.
+        var registered = Set<String>()
+        let descriptors = (coreDescriptors + extra.map(\.descriptor)).filter { registered.insert($0.name).inserted }
         let names = descriptors.map(\.name)
         var table: [String: Operation] = [:]
         for operation in [CoreOperations.hello(info: info, opNames: names), CoreOperations.ping(), CoreOperations.describe(descriptors)] + extra {
@@ -39,6 +44,8 @@ public final class Dispatcher: Sendable {
         case pending(EventLoopFuture<Reply>)
     }
 
+    /// Call it on `context.eventLoop`, as the connection handler does: the
+    /// bookkeeping of a deadline is confined to that loop.
     public func dispatch(_ request: Request, context: RequestContext) -> Outcome {
         guard let operation = operations[request.op] else {
             return .reply(.failure(id: request.id, error: WireError(.unknownOp, "unknown operation '\(request.op)'")))

@@ -11,10 +11,16 @@ import WireProtocol
 /// the dispatcher, and writes each reply as soon as it is ready (so replies may
 /// leave in a different order than requests came; clients match by `id`).
 ///
-/// Back-pressure: it stops asking the socket for more bytes while the
-/// connection has `maxInFlight` requests in progress or its replies are not
-/// being read (the channel is not writable), and resumes when that clears, so a
-/// client can never make the daemon queue without bound.
+/// Back-pressure: at most `maxInFlight` requests of a connection run at once.
+/// Requests decoded beyond that wait in a queue, and while anything waits (or
+/// the client is not reading its replies, so the channel is not writable) the
+/// handler stops asking the socket for more bytes. The queue therefore never
+/// holds more than what one read brought in: a client cannot make the daemon
+/// queue without bound.
+///
+/// Closing: the connection is closed only after its last reply has been
+/// written to the socket, so a drain, a half-close or a BAD_FRAME never cuts a
+/// reply short.
 ///
 /// Confined to its channel's event loop, as every NIO handler is.
 final class ConnectionHandler: ChannelDuplexHandler {
@@ -25,13 +31,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let dispatcher: Dispatcher
     private let maxInFlight: Int
     private let maxReplyBytes: Int
-    private var logger: Logger
+    private let logger: Logger
     private let connectionID: UInt64
 
     private var inFlight = 0
+    private var waiting = CircularBuffer<Request>()
     private var readRequested = false
+    /// No more requests will be read: answer what is running or waiting, then close.
     private var draining = false
     private var closed = false
+    private var lastWrite: EventLoopFuture<Void>?
 
     init(dispatcher: Dispatcher, connectionID: UInt64, maxInFlight: Int, maxReplyBytes: Int, logger: Logger) {
         self.dispatcher = dispatcher
@@ -50,21 +59,32 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
-        logger.debug("connection closed", metadata: ["in_flight": "\(inFlight)"])
+        logger.debug("connection closed", metadata: ["in_flight": "\(inFlight)", "waiting": "\(waiting.count)"])
         context.fireChannelInactive()
     }
 
+    // MARK: requests
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let document = unwrapInboundIn(data)
-        let request: Request
-        switch Request.parse(document) {
-        case .success(let parsed):
-            request = parsed
+        switch Request.parse(unwrapInboundIn(data)) {
+        case .success(let request):
+            if inFlight >= maxInFlight || !waiting.isEmpty {
+                waiting.append(request)
+            } else {
+                start(request, context: context)
+            }
         case .failure(let rejection):
             logger.info("bad request", metadata: ["error": "\(rejection.error)"])
             write(.failure(id: rejection.id, error: rejection.error), context: context, flush: false)
-            return
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    private func start(_ request: Request, context: ChannelHandlerContext) {
         let now = NIODeadline.now()
         let requestContext = RequestContext(
             eventLoop: context.eventLoop,
@@ -79,34 +99,38 @@ final class ConnectionHandler: ChannelDuplexHandler {
             write(reply, context: context, flush: false)
         case .pending(let future):
             inFlight += 1
-            let op = request.op
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let id = request.id
+            let op = request.op
             future.whenComplete { result in
                 let reply: Reply
                 switch result {
                 case .success(let value): reply = value
-                case .failure(let error):
-                    reply = .failure(id: request.id, error: WireError(.internalError, "internal error: \(error)"))
+                case .failure(let error): reply = .failure(id: id, error: WireError(.internalError, "internal error: \(error)"))
                 }
-                handler.value.finished(reply, op: op, context: loopBound.value)
+                handler.value.finished(reply, op: op, context: boundContext.value)
             }
         }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
-        context.fireChannelReadComplete()
     }
 
     private func finished(_ reply: Reply, op: String, context: ChannelHandlerContext) {
         inFlight -= 1
         note(reply, op: op)
-        write(reply, context: context, flush: true)
+        write(reply, context: context, flush: false)
+        startWaiting(context: context)
+        context.flush()
         if draining {
-            closeIfIdle(context: context)
+            closeWhenIdle(context: context)
         } else {
             resumeReadingIfAllowed(context: context)
+        }
+    }
+
+    /// Starts queued requests while there is room.
+    private func startWaiting(context: ChannelHandlerContext) {
+        while inFlight < maxInFlight, let next = waiting.popFirst() {
+            start(next, context: context)
         }
     }
 
@@ -127,17 +151,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
         var buffer = context.channel.allocator.buffer(capacity: document.byteCount)
         buffer.writeFrame(document)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        lastWrite = promise.futureResult
         if flush {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
         } else {
-            context.write(wrapOutboundOut(buffer), promise: nil)
+            context.write(wrapOutboundOut(buffer), promise: promise)
         }
     }
 
     // MARK: back-pressure
 
     func read(context: ChannelHandlerContext) {
-        if draining || inFlight >= maxInFlight || !context.channel.isWritable {
+        if draining || inFlight >= maxInFlight || !waiting.isEmpty || !context.channel.isWritable {
             readRequested = true
             return
         }
@@ -150,7 +176,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func resumeReadingIfAllowed(context: ChannelHandlerContext) {
-        guard readRequested, !draining, inFlight < maxInFlight, context.channel.isWritable else { return }
+        guard readRequested, !draining, inFlight < maxInFlight, waiting.isEmpty, context.channel.isWritable else { return }
         readRequested = false
         context.read()
     }
@@ -160,8 +186,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let frameError = error as? FrameError {
             logger.notice("bad frame, closing connection", metadata: ["error": "\(frameError)"])
+            // Requests already decoded before the bad frame are still answered.
             write(.failure(id: nil, error: WireError(.badFrame, frameError.description)), context: context, flush: true)
-        } else if let ioError = error as? IOError, ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE {
+            draining = true
+            closeWhenIdle(context: context)
+            return
+        }
+        if let ioError = error as? IOError, ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE {
             logger.debug("connection reset by peer")
         } else {
             logger.notice("connection error, closing", metadata: ["error": "\(error)"])
@@ -171,24 +202,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is DrainEvent {
+        if event is DrainEvent || (event as? ChannelEvent) == .inputClosed {
+            // Shutdown, or the client finished sending: answer what was read, then close.
             draining = true
-            closeIfIdle(context: context)
-            return
-        }
-        if let half = event as? ChannelEvent, half == .inputClosed {
-            // The client finished sending: answer what is in progress, then close.
-            draining = true
-            closeIfIdle(context: context)
+            closeWhenIdle(context: context)
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func closeIfIdle(context: ChannelHandlerContext) {
-        guard inFlight == 0, !closed else { return }
+    /// Closes once nothing runs or waits, after the last reply reached the socket.
+    private func closeWhenIdle(context: ChannelHandlerContext) {
+        guard inFlight == 0, waiting.isEmpty, !closed else { return }
         closed = true
         context.flush()
-        context.close(promise: nil)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
+        written.whenComplete { _ in boundContext.value.close(promise: nil) }
     }
 }

@@ -1,4 +1,7 @@
 import RequestDispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -50,7 +53,16 @@ public final class DeltaStoreServer: Service, Sendable {
             logger.info("serving on inherited socket", metadata: ["fd": "\(inheritedSocket)"])
         } else {
             try pathGuard.prepare()
-            listener = try await bootstrap().bind(unixDomainSocketPath: configuration.socketPath).get()
+            // Create the socket file with its final mode: no window where it has
+            // the process umask's looser one. (chmod afterwards all the same.)
+            let previousMask = umask(mode_t(0o777 & ~configuration.socketMode))
+            do {
+                listener = try await bootstrap().bind(unixDomainSocketPath: configuration.socketPath).get()
+                umask(previousMask)
+            } catch {
+                umask(previousMask)
+                throw error
+            }
             try pathGuard.adopt(mode: configuration.socketMode)
             logger.info("listening", metadata: ["socket": "\(configuration.socketPath)"])
         }

@@ -29,7 +29,9 @@ public struct SocketPathGuard: Sendable {
     }
 
     public let path: String
-    private var identity: (device: UInt64, inode: UInt64)?
+    /// Device, inode and change time of the file we created: the inode number
+    /// alone can be reused by a later daemon's socket on the same path.
+    private var identity: (device: UInt64, inode: UInt64, changed: Int, changedNanoseconds: Int)?
 
     /// The longest path `sockaddr_un` holds, less its terminating NUL.
     public static let maxPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
@@ -62,7 +64,7 @@ public struct SocketPathGuard: Sendable {
         guard chmod(path, mode_t(mode)) == 0 else { throw .system("cannot chmod \(path)", errno: errno) }
         var info = stat()
         guard lstat(path, &info) == 0 else { throw .system("cannot inspect \(path)", errno: errno) }
-        identity = (UInt64(info.st_dev), UInt64(info.st_ino))
+        identity = (UInt64(info.st_dev), UInt64(info.st_ino), info.st_ctim.tv_sec, info.st_ctim.tv_nsec)
     }
 
     /// Removes the socket file if it is still the one `adopt` saw. Returns
@@ -71,7 +73,9 @@ public struct SocketPathGuard: Sendable {
     public func remove() -> Bool {
         guard let identity else { return false }
         var info = stat()
-        guard lstat(path, &info) == 0, UInt64(info.st_dev) == identity.device, UInt64(info.st_ino) == identity.inode else {
+        guard lstat(path, &info) == 0, UInt64(info.st_dev) == identity.device, UInt64(info.st_ino) == identity.inode,
+              info.st_ctim.tv_sec == identity.changed, info.st_ctim.tv_nsec == identity.changedNanoseconds
+        else {
             return false
         }
         return unlink(path) == 0

@@ -11,6 +11,9 @@ struct CtlCommand: AsyncParsableCommand {
         code and message go to stderr), 69 when the daemon cannot be reached, \
         64 for a usage error.
         """,
-        subcommands: [PingCommand.self, HelloCommand.self, CallCommand.self]
+        subcommands: [
+            PingCommand.self, HelloCommand.self, HealthCommand.self, TicksCommand.self, OHLCCommand.self, QuotesCommand.self,
+            ChainsCommand.self, ProductsCommand.self, ExpiriesCommand.self, SeedCommand.self, CallCommand.self,
+        ]
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Auth
+import Domain
 import RequestDispatch
 import Foundation
 import Logging
@@ -24,6 +25,18 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Unix socket to listen on. Default: ./run/deltastore.sock from a checkout, $RUNTIME_DIRECTORY/deltastore.sock under systemd, /run/deltastore/deltastore.sock when installed.")
     var socket: String?
 
+    @Option(name: .long, help: "The store: sqlite:PATH (default: deltastore.db in the state directory — ./data from a checkout, $STATE_DIRECTORY under systemd, /var/lib/deltastore when installed) or a mongodb:// URI.")
+    var store: String?
+
+    @Option(name: .long, help: "Largest batch an insert accepts (1 to 100000).")
+    var maxBatch: Int = 1000
+
+    @Option(name: .long, help: "Largest page a query returns (1 to 100000).")
+    var maxPage: Int = 1000
+
+    @Option(name: .long, help: "Threads for blocking store work (SQLite calls).")
+    var workerThreads: Int = max(2, System.coreCount)
+
     @Option(name: .long, help: "Largest frame accepted or sent, in bytes (1024 to 67108864).")
     var maxMessageBytes: Int = BSONFrameDecoder.defaultMaximumFrameBytes
 
@@ -40,6 +53,9 @@ struct DaemonCommand: AsyncParsableCommand {
         guard (1024...64 * 1024 * 1024).contains(maxMessageBytes) else {
             throw ValidationError("--max-message-bytes must be between 1024 and 67108864")
         }
+        guard (1...100_000).contains(maxBatch) else { throw ValidationError("--max-batch must be between 1 and 100000") }
+        guard (1...100_000).contains(maxPage) else { throw ValidationError("--max-page must be between 1 and 100000") }
+        guard (1...256).contains(workerThreads) else { throw ValidationError("--worker-threads must be between 1 and 256") }
         guard (1...65_536).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be between 1 and 65536") }
         guard drainTimeout >= 0, drainTimeout <= 3600 else { throw ValidationError("--drain-timeout must be between 0 and 3600 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
@@ -56,9 +72,26 @@ struct DaemonCommand: AsyncParsableCommand {
 
         let locations = DefaultLocations(environment: ProcessInfo.processInfo.environment, executablePath: Self.executablePath())
         let socketPath = socket ?? locations.socketPath
-        let limits = ServerInfo.Limits(maxMessageBytes: maxMessageBytes, maxInFlight: maxInFlight)
-        let info = ServerInfo(storeKind: "sqlite", limits: limits)
-        let dispatcher = Dispatcher(info: info, operations: [])
+        let location: StoreLocation
+        do {
+            location = try StoreLocation(parsing: store, stateDirectory: locations.stateDirectory)
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
+        let limits = ServerInfo.Limits(maxMessageBytes: maxMessageBytes, maxBatch: maxBatch, maxPage: maxPage, maxInFlight: maxInFlight)
+        let info = ServerInfo(storeKind: location.kind, limits: limits)
+
+        let threadPool = NIOThreadPool(numberOfThreads: workerThreads)
+        threadPool.start()
+        let marketStore: any MarketStore
+        do {
+            marketStore = try await StoreOpener.open(location, threadPool: threadPool, workerThreads: workerThreads, logger: logger)
+        } catch {
+            logger.critical("cannot open the store: \(error)", metadata: ["store": "\(location.redacted)"])
+            try? await threadPool.shutdownGracefully()
+            throw ExitCode.failure
+        }
+        let dispatcher = Dispatcher(info: info, operations: MarketDataOperations.all(store: marketStore, info: info))
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = DeltaStoreServer(
@@ -78,14 +111,17 @@ struct DaemonCommand: AsyncParsableCommand {
             logger: logger
         ))
         logger.info("starting", metadata: ["version": "\(ProtocolVersion.serverVersion)", "pid": "\(getpid())"])
+        var failed = false
         do {
             try await services.run()
         } catch {
             logger.critical("cannot run: \(Self.explain(error))")
-            try? await group.shutdownGracefully()
-            throw ExitCode.failure
+            failed = true
         }
+        await marketStore.close()
+        try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
+        if failed { throw ExitCode.failure }
     }
 
     /// The real path of this executable, to tell a checkout build from an install.

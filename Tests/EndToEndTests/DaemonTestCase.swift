@@ -12,6 +12,9 @@ class DaemonTestCase: XCTestCase {
 
     var socketPath: String { directory.file("d.sock") }
 
+    /// The daemons this test started, oldest first.
+    var runningDaemons: [DaemonProcess] { daemons.filter { $0.process.isRunning } }
+
     override func setUpWithError() throws {
         directory = try TemporaryDirectory()
     }

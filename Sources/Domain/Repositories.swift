@@ -1,0 +1,46 @@
+/// Storage of underlying ticks. Implemented by every store; the contract test
+/// suite checks each implementation against the same expectations.
+public protocol TickRepository: Sendable {
+    /// Inserts a validated batch atomically: all items or none. Items whose
+    /// (product, tick_id) is already stored count as duplicates.
+    func insert(_ ticks: [Tick]) async throws -> InsertOutcome
+    func query(_ query: TickQuery) async throws -> Page<Tick>
+    func latest(product: String) async throws -> Tick?
+    /// The newest `query.limit` bars in the range, oldest first.
+    func bars(_ query: BarQuery) async throws -> [Bar]
+}
+
+/// Storage of option quotes; idempotency key (symbol, timestamp).
+public protocol QuoteRepository: Sendable {
+    func insert(_ quotes: [Quote]) async throws -> InsertOutcome
+    func query(_ query: QuoteQuery) async throws -> Page<Quote>
+}
+
+/// Storage of option chains; idempotency key (product, expiry, timestamp).
+public protocol ChainRepository: Sendable {
+    func insert(_ chains: [Chain]) async throws -> InsertOutcome
+    func query(_ query: ChainQuery) async throws -> Page<Chain>
+    func latest(product: String, expiry: String) async throws -> Chain?
+}
+
+/// What is known about products across ticks, quotes and chains.
+public protocol CatalogRepository: Sendable {
+    /// Every product with any tick, quote or chain, sorted, distinct.
+    func products() async throws -> [String]
+    /// The expiries of a product's quotes and chains, ascending, distinct.
+    func expiries(product: String) async throws -> [String]
+}
+
+/// A whole store: every repository plus what the daemon needs to run it.
+public protocol MarketStore: Sendable {
+    /// "sqlite" or "mongodb".
+    var kind: String { get }
+    var ticks: any TickRepository { get }
+    var quotes: any QuoteRepository { get }
+    var chains: any ChainRepository { get }
+    var catalog: any CatalogRepository { get }
+    /// A cheap round trip to the store (for `health` and the watchdog).
+    func ping() async throws
+    /// Releases connections; the store is unusable afterwards.
+    func close() async
+}

@@ -1,0 +1,97 @@
+import BSONCore
+import Domain
+import WireProtocol
+
+/// Argument readers shared by the market-data operations: names, ranges,
+/// limits, order and cursors, each with the field named on failure.
+extension Arguments {
+    func name(_ field: String, required: Bool = true) throws -> String? {
+        guard let value = value(field) else {
+            if required { throw WireError.invalidArgument(field: field, reason: "required") }
+            return nil
+        }
+        return try FieldRules.name(value, field: field)
+    }
+
+    func expiry(_ field: String, required: Bool) throws -> String? {
+        guard let value = value(field) else {
+            if required { throw WireError.invalidArgument(field: field, reason: "required") }
+            return nil
+        }
+        return try FieldRules.expiry(value, field: field)
+    }
+
+    /// `start`/`end`, inclusive, BSON datetimes; `start` after `end` is refused.
+    func timeRange() throws -> TimeRange {
+        let range = TimeRange(start: try datetime("start"), end: try datetime("end"))
+        if let start = range.start, let end = range.end, start > end {
+            throw WireError.invalidArgument(field: "start", reason: "is after end")
+        }
+        return range
+    }
+
+    func limit(default defaultLimit: Int, maximum: Int) throws -> Int {
+        Int(try integer("limit", in: 1...Int64(maximum)) ?? Int64(min(defaultLimit, maximum)))
+    }
+
+    func order() throws -> SortOrder {
+        guard let text = try string("order", maxBytes: 8) else { return .descending }
+        guard let order = SortOrder(rawValue: text) else {
+            throw WireError.invalidArgument(field: "order", reason: "must be \"desc\" or \"asc\"")
+        }
+        return order
+    }
+
+    func cursor(fingerprint: UInt64) throws -> PageCursor? {
+        guard let token = try string("cursor", maxBytes: 512) else { return nil }
+        return try PageCursor(token: token, expectedFingerprint: fingerprint)
+    }
+
+    func finiteNumber(_ field: String) throws -> Double? {
+        guard let value = value(field) else { return nil }
+        guard let number = value.numericValue else { throw Arguments.wrongType(field, "a number", value) }
+        guard number.isFinite else { throw WireError.invalidArgument(field: field, reason: "must be finite") }
+        return number
+    }
+
+    /// A batch argument: an array of 1 to `maximum` documents.
+    func batch(_ field: String, maximum: Int) throws -> [BSONDocument] {
+        guard let items = try array(field, required: true) else { return [] }
+        guard (1...maximum).contains(items.count) else {
+            throw WireError.invalidArgument(field: field, reason: "must hold 1 to \(maximum) items, got \(items.count)")
+        }
+        return try items.enumerated().map { index, item in
+            guard case .document(let document) = item else {
+                throw BatchItemError(batchField: field, index: index, error: FieldError("(item)", "must be a document, got \(item.typeName)"))
+            }
+            return document
+        }
+    }
+}
+
+/// Validates every item of a batch before anything is written.
+func validateBatch<Record>(_ documents: [BSONDocument], field: String, _ make: (BSONDocument) throws(FieldError) -> Record) throws -> [Record] {
+    var records: [Record] = []
+    records.reserveCapacity(documents.count)
+    for (index, document) in documents.enumerated() {
+        do {
+            records.append(try make(document))
+        } catch {
+            throw BatchItemError(batchField: field, index: index, error: error)
+        }
+    }
+    return records
+}
+
+/// The result of a page: records, count and `next` when more may follow.
+func pageResult(_ prefix: [(String, BSONValue)], key: String, documents: [BSONDocument], next: PageCursor?) -> BSONDocument {
+    var pairs = prefix
+    pairs.append(("count", .int32(Int32(clamping: documents.count))))
+    pairs.append((key, .array(documents.map { .document($0) })))
+    if let next { pairs.append(("next", .string(next.token))) }
+    return BSONDocument(pairs)
+}
+
+func insertResult(_ outcome: InsertOutcome) -> BSONDocument {
+    ["inserted": .int32(Int32(clamping: outcome.inserted)), "duplicates": .int32(Int32(clamping: outcome.duplicates))]
+}

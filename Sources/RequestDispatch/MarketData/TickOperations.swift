@@ -1,0 +1,110 @@
+import BSONCore
+import Domain
+import WireProtocol
+
+/// `ticks.insert`, `ticks.query`, `ticks.latest`, `ticks.ohlc`.
+enum TickOperations {
+    static let rangeArguments: [OperationDescriptor.Argument] = [
+        .init("start", "datetime", "Earliest timestamp, inclusive."),
+        .init("end", "datetime", "Latest timestamp, inclusive."),
+    ]
+    static let pageArguments: [OperationDescriptor.Argument] = [
+        .init("order", "string", "\"desc\" (newest first, default) or \"asc\"."),
+        .init("cursor", "string", "The `next` of the previous page of the same query."),
+    ]
+
+    static func all(store: any MarketStore, limits: ServerInfo.Limits) -> [Operation] {
+        [insert(store.ticks, limits), query(store.ticks, limits), latest(store.ticks), ohlc(store.ticks, limits)]
+    }
+
+    static func insert(_ ticks: any TickRepository, _ limits: ServerInfo.Limits) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "ticks.insert", group: .write,
+            summary: "Store a batch of underlying ticks, all or nothing; re-sent ticks (same product and tick_id) count as duplicates.",
+            arguments: [.init("ticks", "array<document>", required: true, "1 to max_batch ticks {product, price, timestamp, tick_id?, …extra}.")],
+            result: "{inserted: int32, duplicates: int32}"
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["ticks"])
+            let records = try validateBatch(try arguments.batch("ticks", maximum: limits.maxBatch), field: "ticks", Tick.init(document:))
+            return AsyncWork.run(context) { insertResult(try await ticks.insert(records)) }
+        }
+    }
+
+    static func query(_ ticks: any TickRepository, _ limits: ServerInfo.Limits) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "ticks.query", group: .read,
+            summary: "One product's ticks in a time range, newest first by default, keyset-paginated.",
+            arguments: [.init("product", "string", required: true, "Product name.")] + rangeArguments
+                + [.init("limit", "int32|int64", "Page size, 1 to max_page (default 100).")] + pageArguments,
+            result: "{product: string, count: int32, ticks: [tick], next?: string}"
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["product", "start", "end", "limit", "order", "cursor"])
+            var query = TickQuery(
+                product: try arguments.name("product") ?? "",
+                range: try arguments.timeRange(),
+                limit: try arguments.limit(default: 100, maximum: limits.maxPage),
+                order: try arguments.order()
+            )
+            query.after = try arguments.cursor(fingerprint: query.fingerprint)
+            let finalQuery = query
+            let product = query.product
+            return AsyncWork.run(context) {
+                let page = try await ticks.query(finalQuery)
+                return pageResult([("product", .string(product))], key: "ticks", documents: page.records.map(\.document), next: page.next)
+            }
+        }
+    }
+
+    static func latest(_ ticks: any TickRepository) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "ticks.latest", group: .read,
+            summary: "The newest tick of a product.",
+            arguments: [.init("product", "string", required: true, "Product name.")],
+            result: "{tick: tick}",
+            errors: [.notFound]
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["product"])
+            let product = try arguments.name("product") ?? ""
+            return AsyncWork.run(context) {
+                guard let tick = try await ticks.latest(product: product) else {
+                    throw WireError(.notFound, "no ticks for product '\(product)'")
+                }
+                return ["tick": .document(tick.document)]
+            }
+        }
+    }
+
+    static func ohlc(_ ticks: any TickRepository, _ limits: ServerInfo.Limits) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "ticks.ohlc", group: .read,
+            summary: "Open/high/low/close bars of a product's ticks. Windows are aligned to the Unix epoch (UTC); the newest `limit` windows that have ticks are returned, oldest first.",
+            arguments: [
+                .init("product", "string", required: true, "Product name."),
+                .init("window", "string", required: true, "\"1m\", \"5m\", \"15m\" or \"1h\"."),
+            ] + rangeArguments + [.init("limit", "int32|int64", "Number of bars, 1 to max_page (default 100).")],
+            result: "{product: string, window: string, bars: [{start: datetime, open: double, high: double, low: double, close: double, count: int32}]}"
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["product", "window", "start", "end", "limit"])
+            let product = try arguments.name("product") ?? ""
+            let windowText = try arguments.string("window", required: true, maxBytes: 8) ?? ""
+            guard let window = BarWindow(rawValue: windowText) else {
+                throw WireError.invalidArgument(field: "window", reason: "must be one of 1m, 5m, 15m, 1h")
+            }
+            let query = BarQuery(product: product, window: window, range: try arguments.timeRange(), limit: try arguments.limit(default: 100, maximum: limits.maxPage))
+            return AsyncWork.run(context) {
+                let bars = try await ticks.bars(query)
+                let values: [BSONValue] = bars.map { bar in
+                    .document([
+                        "start": .datetime(bar.start), "open": .double(bar.open), "high": .double(bar.high),
+                        "low": .double(bar.low), "close": .double(bar.close), "count": .int32(Int32(clamping: bar.count)),
+                    ])
+                }
+                return ["product": .string(product), "window": .string(window.rawValue), "bars": .array(values)]
+            }
+        }
+    }
+}

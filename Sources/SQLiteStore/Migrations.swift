@@ -1,0 +1,116 @@
+import Domain
+import Logging
+
+/// One step of the schema's history: the SQL that takes a database from
+/// `version - 1` to `version`.
+struct Migration: Sendable {
+    let version: Int
+    let summary: String
+    let sql: String
+}
+
+/// The schema, as an ordered list of migrations.
+///
+/// It exists so that a database file written by any earlier deltastored can be
+/// brought up to date at start, and so that a file written by a newer one is
+/// refused instead of misread. The version is kept in `PRAGMA user_version`;
+/// each migration runs in its own transaction together with the version bump,
+/// so a crash leaves the file at one version or the next, never in between.
+/// Migrations are append-only: never edit one that has shipped.
+enum Migrations {
+    static let all: [Migration] = [
+        Migration(
+            version: 1,
+            summary: "ticks, quotes, chains, products, expiries",
+            // Indexes: SQLite appends the rowid (`id`) to every index entry, so
+            // an index on (product, ts) is ordered by (product, ts, id). Walked
+            // backwards it yields exactly `ORDER BY ts DESC, id DESC`, forwards
+            // `ts ASC, id ASC`: both orders of the keyset pagination come
+            // straight from the index. Declaring `ts DESC` would order entries
+            // by (ts DESC, id ASC) and force a sort for either order (the
+            // query-plan tests check this).
+            // The unique (symbol, ts) index also serves quotes by symbol, and
+            // the unique (product, expiry, ts) index chains by product+expiry.
+            sql: """
+            CREATE TABLE ticks (
+                id INTEGER PRIMARY KEY,
+                product TEXT NOT NULL,
+                ts INTEGER NOT NULL,
+                price REAL NOT NULL,
+                tick_key TEXT,
+                doc BLOB NOT NULL
+            ) STRICT;
+            CREATE INDEX ticks_product_ts ON ticks (product, ts);
+            CREATE INDEX ticks_ts ON ticks (ts);
+            CREATE UNIQUE INDEX ticks_product_tick_key ON ticks (product, tick_key) WHERE tick_key IS NOT NULL;
+
+            CREATE TABLE quotes (
+                id INTEGER PRIMARY KEY,
+                symbol TEXT NOT NULL,
+                product TEXT NOT NULL,
+                expiry TEXT NOT NULL,
+                option_type TEXT NOT NULL,
+                strike REAL NOT NULL,
+                ts INTEGER NOT NULL,
+                doc BLOB NOT NULL
+            ) STRICT;
+            CREATE UNIQUE INDEX quotes_symbol_ts ON quotes (symbol, ts);
+            CREATE INDEX quotes_product_ts ON quotes (product, ts);
+
+            CREATE TABLE chains (
+                id INTEGER PRIMARY KEY,
+                product TEXT NOT NULL,
+                expiry TEXT NOT NULL,
+                ts INTEGER NOT NULL,
+                doc BLOB NOT NULL
+            ) STRICT;
+            CREATE UNIQUE INDEX chains_product_expiry_ts ON chains (product, expiry, ts);
+            CREATE INDEX chains_product_ts ON chains (product, ts);
+
+            CREATE TABLE products (
+                product TEXT PRIMARY KEY
+            ) STRICT, WITHOUT ROWID;
+
+            CREATE TABLE expiries (
+                product TEXT NOT NULL,
+                expiry TEXT NOT NULL,
+                PRIMARY KEY (product, expiry)
+            ) STRICT, WITHOUT ROWID;
+            """
+        ),
+    ]
+
+    /// The version a database has once every migration is applied.
+    static var currentVersion: Int { all.last?.version ?? 0 }
+
+    static func userVersion(of connection: SQLiteConnection) throws -> Int {
+        Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+    }
+
+    /// Brings the database behind `connection` (the writer) to `currentVersion`.
+    /// Throws `StoreError.failure` for a database newer than this code.
+    static func apply(to connection: SQLiteConnection, logger: Logger) throws {
+        let found = try userVersion(of: connection)
+        guard found <= currentVersion else {
+            throw StoreError.failure(
+                "the database \(connection.path) has schema version \(found), newer than this deltastored knows (\(currentVersion)); refusing to open it: run a newer deltastored"
+            )
+        }
+        for migration in all where migration.version > found {
+            let applied = try connection.writeTransaction { () throws -> Bool in
+                // Re-read under the write lock: another process may have
+                // migrated the file since the check above.
+                guard try userVersion(of: connection) < migration.version else { return false }
+                try connection.exec(migration.sql)
+                try connection.exec("PRAGMA user_version = \(migration.version)")
+                return true
+            }
+            if applied {
+                logger.info(
+                    "applied SQLite schema migration",
+                    metadata: ["version": "\(migration.version)", "summary": "\(migration.summary)", "path": "\(connection.path)"]
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import CSQLite
+import Domain
+import Logging
+import NIOPosix
+
+/// The embedded default store: every repository over one SQLite file in WAL
+/// mode.
+///
+/// It exists so the daemon runs on one host with no database server: records
+/// are kept as the exact BSON documents producers sent plus indexed columns,
+/// the schema is versioned (`Migrations`), one writer connection and a few
+/// reader connections are pooled (`ConnectionPool`), and every SQLite call runs
+/// on the given `NIOThreadPool` (`StoreExecutor`), never on the caller's thread.
+public final class SQLiteMarketStore: MarketStore {
+    public let kind = "sqlite"
+    /// The database file.
+    public let path: String
+    public let ticks: any TickRepository
+    public let quotes: any QuoteRepository
+    public let chains: any ChainRepository
+    public let catalog: any CatalogRepository
+
+    private let executor: StoreExecutor
+    private let logger: Logger
+
+    static let pingSQL = "SELECT 1"
+
+    private init(path: String, executor: StoreExecutor, logger: Logger) {
+        self.path = path
+        self.executor = executor
+        self.logger = logger
+        ticks = SQLiteTickRepository(executor: executor)
+        quotes = SQLiteQuoteRepository(executor: executor)
+        chains = SQLiteChainRepository(executor: executor)
+        catalog = SQLiteCatalogRepository(executor: executor)
+    }
+
+    /// Opens (creating if missing) the database at `path`, applies pending
+    /// migrations and opens one writer and `readerCount` reader connections.
+    ///
+    /// Missing parent directories are created with mode 0750 and a missing
+    /// file with mode 0600. Throws `StoreError.failure` with a readable reason
+    /// when the path cannot be used or the file was written by a newer
+    /// deltastored, and `StoreError.unavailable` when `threadPool` is not running.
+    public static func open(path: String, threadPool: NIOThreadPool, logger: Logger, readerCount: Int = 2) async throws -> SQLiteMarketStore {
+        guard readerCount >= 1 else {
+            throw StoreError.failure("the SQLite store needs at least one reader connection, got \(readerCount)")
+        }
+        let pool: ConnectionPool
+        do {
+            pool = try await threadPool.runIfActive {
+                try openPool(path: path, readerCount: readerCount, logger: logger)
+            }
+        } catch let error as SQLiteError {
+            throw StoreError.failure("cannot open the SQLite database \(path): \(error)")
+        } catch {
+            throw StoreError.map(error)
+        }
+        logger.info(
+            "opened SQLite store",
+            metadata: ["path": "\(path)", "sqlite": "\(SQLiteLibrary.version)", "schema": "\(Migrations.currentVersion)", "readers": "\(readerCount)"]
+        )
+        return SQLiteMarketStore(path: path, executor: StoreExecutor(threadPool: threadPool, pool: pool), logger: logger)
+    }
+
+    /// Runs on a thread-pool thread: prepares the file, opens and configures
+    /// the connections, migrates. Closes whatever it opened if a step fails.
+    private static func openPool(path: String, readerCount: Int, logger: Logger) throws -> ConnectionPool {
+        guard SQLiteLibrary.isThreadSafe else {
+            throw StoreError.failure("the linked SQLite \(SQLiteLibrary.version) was built without thread support")
+        }
+        try DatabaseFile.prepare(path)
+        var opened: [SQLiteConnection] = []
+        do {
+            let writer = try SQLiteConnection.open(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            opened.append(writer)
+            try configure(writer: writer)
+            try Migrations.apply(to: writer, logger: logger)
+            var readers: [SQLiteConnection] = []
+            for _ in 0..<readerCount {
+                let reader = try SQLiteConnection.open(path: path, flags: SQLITE_OPEN_READWRITE)
+                opened.append(reader)
+                try configure(reader: reader)
+                readers.append(reader)
+            }
+            return ConnectionPool(writer: writer, readers: readers)
+        } catch {
+            for connection in opened { connection.close() }
+            throw error
+        }
+    }
+
+    /// WAL: readers never block the writer nor each other. `synchronous=NORMAL`
+    /// in WAL mode loses no committed transaction when the process crashes
+    /// (only, at worst, the last ones on a power loss); the auth tables will
+    /// use FULL. `busy_timeout` covers other processes (backups, the CLI).
+    private static func configure(writer: SQLiteConnection) throws {
+        try writer.exec("PRAGMA busy_timeout = 5000")
+        let mode = try writer.scalarText("PRAGMA journal_mode = WAL")
+        guard mode?.lowercased() == "wal" else {
+            throw StoreError.failure("cannot switch \(writer.path) to WAL mode (journal_mode is \(mode ?? "unknown"))")
+        }
+        try writer.exec("PRAGMA synchronous = NORMAL")
+        try writer.exec("PRAGMA foreign_keys = ON")
+    }
+
+    /// Readers are `query_only`: a bug cannot make them write.
+    private static func configure(reader: SQLiteConnection) throws {
+        try reader.exec("PRAGMA busy_timeout = 5000")
+        try reader.exec("PRAGMA foreign_keys = ON")
+        try reader.exec("PRAGMA query_only = ON")
+    }
+
+    /// `SELECT 1` on a reader connection.
+    public func ping() async throws {
+        _ = try await executor.read { connection in
+            try connection.scalarInt(Self.pingSQL)
+        }
+    }
+
+    /// Closes every connection, after the queries and the write in flight
+    /// finish. Later calls throw `StoreError.unavailable`.
+    public func close() async {
+        let pool = executor.pool
+        do {
+            try await executor.threadPool.runIfActive { pool.close() }
+        } catch {
+            // The thread pool is already stopped (daemon shutdown) or the task
+            // was cancelled before the work started: no query can be running
+            // on the pool's threads any more, so closing here is brief.
+            pool.close()
+        }
+        logger.info("closed SQLite store", metadata: ["path": "\(path)"])
+    }
+}
+
+extension StoreError {
+    /// Maps failures of the thread pool hop (see `StoreExecutor.map`).
+    static func map(_ error: any Error) -> any Error {
+        StoreExecutor.map(error)
+    }
+}

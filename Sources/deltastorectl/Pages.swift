@@ -1,0 +1,75 @@
+import BSONCore
+import DeltaStoreClient
+
+/// Calls a paginated query and hands each page's records to `body`; with
+/// `all`, follows `next` cursors until the last page.
+enum Pages {
+    static func follow(
+        _ client: DeltaStoreConnection, op: String, args: [(String, BSONValue)], recordsKey: String, all: Bool,
+        _ body: ([BSONDocument]) throws -> Void
+    ) async throws {
+        var cursor: String?
+        repeat {
+            var pairs = args
+            if let cursor { pairs.append(("cursor", .string(cursor))) }
+            let result = try await client.call(op, BSONDocument(pairs))
+            let records = (result[recordsKey]?.arrayValue ?? []).compactMap(\.documentValue)
+            try body(records)
+            cursor = result["next"]?.stringValue
+        } while all && cursor != nil
+    }
+}
+
+/// Fixed-width text tables that can be printed page by page.
+struct Table {
+    struct Column {
+        var title: String
+        var width: Int
+        var rightAligned: Bool
+    }
+
+    var columns: [Column]
+
+    init(_ columns: [(String, Int, Bool)]) {
+        self.columns = columns.map { Column(title: $0.0, width: $0.1, rightAligned: $0.2) }
+    }
+
+    var header: String { row(columns.map(\.title)) }
+
+    func row(_ cells: [String]) -> String {
+        zip(columns, cells).map { column, cell in
+            let padding = String(repeating: " ", count: max(0, column.width - cell.count))
+            return column.rightAligned ? padding + cell : cell + padding
+        }.joined(separator: "  ").trimmingTrailingSpaces()
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingSpaces() -> String {
+        var copy = self
+        while copy.last == " " { copy.removeLast() }
+        return copy
+    }
+}
+
+/// Formatting of record fields for tables.
+enum Cell {
+    static func time(_ value: BSONValue?) -> String {
+        value?.datetimeValue.map(TimeArgument.format) ?? "-"
+    }
+
+    static func number(_ value: BSONValue?, digits: Int = 2) -> String {
+        guard let number = value?.numericValue else { return "-" }
+        return String(format: "%.\(digits)f", number)
+    }
+
+    static func text(_ value: BSONValue?) -> String {
+        switch value {
+        case .string(let s)?: return s
+        case .int32(let v)?: return String(v)
+        case .int64(let v)?: return String(v)
+        case nil: return "-"
+        case let other?: return BSONDocument([("v", other)]).relaxedExtendedJSON
+        }
+    }
+}

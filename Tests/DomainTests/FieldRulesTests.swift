@@ -1,0 +1,63 @@
+import BSONCore
+import Domain
+import XCTest
+
+final class FieldRulesTests: XCTestCase {
+    func testNames() throws {
+        XCTAssertEqual(try FieldRules.name("NIFTY", field: "product"), "NIFTY")
+        XCTAssertEqual(try FieldRules.name("a.b_c-9", field: "product"), "a.b_c-9")
+        XCTAssertEqual(try FieldRules.name(.string(String(repeating: "x", count: 64)), field: "p"), String(repeating: "x", count: 64))
+        for bad: BSONValue in ["", .string(String(repeating: "x", count: 65)), "NIFTY 50", "$where", "a/b", "ñ", ["$gt": ""], 5] {
+            XCTAssertThrowsError(try FieldRules.name(bad, field: "product"), "\(bad)") { error in
+                XCTAssertEqual((error as? FieldError)?.field, "product")
+            }
+        }
+        XCTAssertThrowsError(try FieldRules.name(nil, field: "product")) { error in
+            XCTAssertEqual((error as? FieldError)?.reason, "required")
+        }
+    }
+
+    func testPositiveNumbersAcceptEveryNumericTypeButNothingElse() throws {
+        XCTAssertEqual(try FieldRules.positiveNumber(.double(1.5), field: "price"), 1.5)
+        XCTAssertEqual(try FieldRules.positiveNumber(.int32(7), field: "price"), 7)
+        XCTAssertEqual(try FieldRules.positiveNumber(.int64(8), field: "price"), 8)
+        for bad: BSONValue in [0.0, -1.0, .double(.nan), .double(.infinity), .double(-.infinity), "1.5", .int32(0), .null] {
+            XCTAssertThrowsError(try FieldRules.positiveNumber(bad, field: "price"), "\(bad)")
+        }
+    }
+
+    func testDatetimeIsStrict() throws {
+        XCTAssertEqual(try FieldRules.datetime(.datetime(1_700_000_000_000), field: "timestamp"), 1_700_000_000_000)
+        for bad: BSONValue in ["2025-01-30T09:15:00Z", .int64(1_700_000_000_000), .double(1.7e12), .timestamp(seconds: 1, increment: 1)] {
+            XCTAssertThrowsError(try FieldRules.datetime(bad, field: "timestamp")) { error in
+                XCTAssertTrue((error as? FieldError)?.reason.contains("datetime") ?? false)
+            }
+        }
+    }
+
+    func testCalendarDates() {
+        for good in ["2025-01-30", "2024-02-29", "2000-02-29", "1999-12-31"] {
+            XCTAssertTrue(FieldRules.isCalendarDate(good), good)
+        }
+        for bad in ["2025-02-29", "1900-02-29", "2025-13-01", "2025-00-10", "2025-04-31", "2025-1-30", "25-01-30", "2025/01/30", "2025-01-30T00:00:00Z", "", "0000-01-01"] {
+            XCTAssertFalse(FieldRules.isCalendarDate(bad), bad)
+        }
+    }
+
+    func testStorableKeysAtEveryDepth() throws {
+        XCTAssertNoThrow(try FieldRules.storableKeys(["a": ["b": [["c": 1]]]]))
+        let cases: [(BSONDocument, String)] = [
+            (["$where": "1"], "$where"),
+            (["a.b": 1], "a.b"),
+            (["": 1], ""),
+            (["_id": 1], "_id"),
+            (["greeks": ["$gt": 1]], "greeks.$gt"),
+            (["calls": [["strike.x": 1]]], "calls.0.strike.x"),
+        ]
+        for (document, field) in cases {
+            XCTAssertThrowsError(try FieldRules.storableKeys(document), "\(document)") { error in
+                XCTAssertEqual((error as? FieldError)?.field, field)
+            }
+        }
+    }
+}

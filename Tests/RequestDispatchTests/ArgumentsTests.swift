@@ -1,0 +1,254 @@
+import BSONCore
+import RequestDispatch
+import WireProtocol
+import XCTest
+
+/// `Arguments`: the key rules every operation shares and the strict typed accessors.
+final class ArgumentsTests: XCTestCase {
+    /// Asserts INVALID_ARGUMENT naming `field` with `reason`, in message and details.
+    private func assertInvalid(_ expression: @autoclosure () throws -> some Any, field: String, reason: String,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try expression(), file: file, line: line) { error in
+            XCTAssertEqual(error as? WireError, .invalidArgument(field: field, reason: reason), file: file, line: line)
+        }
+    }
+
+    private func arguments(_ document: BSONDocument, allowed: Set<String>, file: StaticString = #filePath, line: UInt = #line) throws -> Arguments {
+        do {
+            return try Arguments(document, allowed: allowed)
+        } catch {
+            XCTFail("rejected \(document): \(error)", file: file, line: line)
+            throw error
+        }
+    }
+
+    // MARK: - Keys
+
+    func testAllowedKeysAreAccepted() throws {
+        let args = try arguments(["a": 1, "b": "x"], allowed: ["a", "b", "c"])
+        XCTAssertTrue(args.has("a"))
+        XCTAssertTrue(args.has("b"))
+        XCTAssertFalse(args.has("c"))
+        XCTAssertEqual(args.value("b"), "x")
+        XCTAssertNil(args.value("c"))
+    }
+
+    func testEmptyArgumentsAreAcceptedEvenWhenNothingIsAllowed() throws {
+        let args = try arguments(BSONDocument(), allowed: [])
+        XCTAssertFalse(args.has("anything"))
+    }
+
+    func testUnknownKeyIsRejected() {
+        assertInvalid(try Arguments(["limit": 1, "lmit": 2], allowed: ["limit", "product"]),
+                      field: "lmit", reason: "unknown argument (allowed: limit, product)")
+    }
+
+    func testAnyKeyIsUnknownWhenNothingIsAllowed() {
+        assertInvalid(try Arguments(["x": 1], allowed: []), field: "x", reason: "unknown argument (this operation takes no arguments)")
+    }
+
+    func testKeysAreCaseSensitive() {
+        assertInvalid(try Arguments(["Limit": 1], allowed: ["limit"]), field: "Limit", reason: "unknown argument (allowed: limit)")
+    }
+
+    func testDollarKeyIsRejected() {
+        for key in ["$where", "$gt", "$"] {
+            // Even when a careless operation allows it.
+            assertInvalid(try Arguments(BSONDocument([(key, BSONValue.string("1"))]), allowed: [key]), field: key, reason: "keys may not start with '$'")
+        }
+    }
+
+    func testDottedKeyIsRejected() {
+        for key in ["a.b", ".", "a.", ".a"] {
+            assertInvalid(try Arguments(BSONDocument([(key, BSONValue.int32(1))]), allowed: [key]), field: key, reason: "keys may not contain '.'")
+        }
+    }
+
+    func testEmptyKeyIsRejected() {
+        assertInvalid(try Arguments(["": 1], allowed: [""]), field: "", reason: "empty key")
+    }
+
+    func testDuplicateKeyIsRejected() throws {
+        let pairs: [(String, BSONValue)] = [("limit", 1), ("product", "X"), ("limit", 2)]
+        assertInvalid(try Arguments(BSONDocument(pairs), allowed: ["limit", "product"]), field: "limit", reason: "given more than once")
+    }
+
+    func testKeyRulesComeBeforeTheAllowList() {
+        assertInvalid(try Arguments(["$x": 1], allowed: ["a"]), field: "$x", reason: "keys may not start with '$'")
+    }
+
+    func testCheckKeyNamesThePath() {
+        XCTAssertNoThrow(try Arguments.checkKey("price", path: "ticks.0.price"))
+        assertInvalid(try Arguments.checkKey("$inc", path: "ticks.3.$inc"), field: "ticks.3.$inc", reason: "keys may not start with '$'")
+        assertInvalid(try Arguments.checkKey("a.b", path: "chains.0.a.b"), field: "chains.0.a.b", reason: "keys may not contain '.'")
+        assertInvalid(try Arguments.checkKey("", path: "quotes.1."), field: "quotes.1.", reason: "empty key")
+    }
+
+    func testNestedKeysAreNotChecked() throws {
+        // Only the top level is checked here; operations check stored documents themselves.
+        let args = try arguments(["doc": ["$set": 1, "a.b": 2]], allowed: ["doc"])
+        XCTAssertEqual(try args.document("doc")?.keys, ["$set", "a.b"])
+    }
+
+    func testFailuresCarryFieldAndReasonDetails() {
+        XCTAssertThrowsError(try Arguments(["a.b": 1], allowed: [])) { error in
+            let wire = error as? WireError
+            XCTAssertEqual(wire?.code, .invalidArgument)
+            XCTAssertEqual(wire?.message, "a.b: keys may not contain '.'")
+            XCTAssertEqual(wire?.details, ["field": "a.b", "reason": "keys may not contain '.'"])
+        }
+    }
+
+    // MARK: - string
+
+    func testString() throws {
+        let args = try arguments(["s": "hello", "e": ""], allowed: ["s", "e", "absent"])
+        XCTAssertEqual(try args.string("s"), "hello")
+        XCTAssertEqual(try args.string("e"), "")
+        XCTAssertNil(try args.string("absent"))
+    }
+
+    func testStringWrongTypes() throws {
+        for value: BSONValue in [1, .symbol("s"), .javascript("s"), nil, ["s"], .binary(subtype: 0, data: [0x61])] {
+            let args = try arguments(["s": value], allowed: ["s"])
+            assertInvalid(try args.string("s"), field: "s", reason: "must be string, got \(value.typeName)")
+        }
+    }
+
+    func testStringLengthIsCountedInBytes() throws {
+        let args = try arguments(["ascii": .string(String(repeating: "a", count: 8)), "accents": .string(String(repeating: "é", count: 5))],
+                                 allowed: ["ascii", "accents"])
+        XCTAssertEqual(try args.string("ascii", maxBytes: 8)?.count, 8)
+        assertInvalid(try args.string("ascii", maxBytes: 7), field: "ascii", reason: "longer than 7 bytes")
+        XCTAssertEqual(try args.string("accents", maxBytes: 10)?.count, 5)
+        assertInvalid(try args.string("accents", maxBytes: 9), field: "accents", reason: "longer than 9 bytes")
+    }
+
+    func testStringDefaultLimitIs1024Bytes() throws {
+        let ok = try arguments(["s": .string(String(repeating: "x", count: 1024))], allowed: ["s"])
+        XCTAssertNotNil(try ok.string("s"))
+        let long = try arguments(["s": .string(String(repeating: "x", count: 1025))], allowed: ["s"])
+        assertInvalid(try long.string("s"), field: "s", reason: "longer than 1024 bytes")
+    }
+
+    // MARK: - integer
+
+    func testInteger() throws {
+        let args = try arguments(["a": .int32(5), "b": .int64(6_000_000_000)], allowed: ["a", "b", "c"])
+        XCTAssertEqual(try args.integer("a", in: 1...10), 5)
+        XCTAssertEqual(try args.integer("b", in: 0...Int64.max), 6_000_000_000)
+        XCTAssertNil(try args.integer("c", in: 1...10))
+    }
+
+    func testIntegerWrongTypes() throws {
+        // A double where an integer is expected is refused, even a whole one.
+        for value: BSONValue in [.double(5), .double(5.5), "5", .bool(true), .datetime(5), .decimal128(BSONDecimal128("5")!), .timestamp(seconds: 5, increment: 0)] {
+            let args = try arguments(["limit": value], allowed: ["limit"])
+            assertInvalid(try args.integer("limit", in: 1...1000), field: "limit", reason: "must be int32 or int64, got \(value.typeName)")
+        }
+    }
+
+    func testIntegerRange() throws {
+        for (value, ok) in [(0, false), (1, true), (1000, true), (1001, false), (-1, false)] as [(Int64, Bool)] {
+            let args = try arguments(["limit": .int64(value)], allowed: ["limit"])
+            if ok {
+                XCTAssertEqual(try args.integer("limit", in: 1...1000), value)
+            } else {
+                assertInvalid(try args.integer("limit", in: 1...1000), field: "limit", reason: "must be between 1 and 1000, got \(value)")
+            }
+        }
+    }
+
+    func testIntegerRangeAppliesToInt32Too() throws {
+        let args = try arguments(["n": .int32(.min)], allowed: ["n"])
+        assertInvalid(try args.integer("n", in: 0...10), field: "n", reason: "must be between 0 and 10, got -2147483648")
+    }
+
+    // MARK: - bool
+
+    func testBool() throws {
+        let args = try arguments(["t": true, "f": false], allowed: ["t", "f", "x"])
+        XCTAssertEqual(try args.bool("t"), true)
+        XCTAssertEqual(try args.bool("f"), false)
+        XCTAssertNil(try args.bool("x"))
+    }
+
+    func testBoolWrongTypes() throws {
+        for value: BSONValue in [1, 0, "true", nil] {
+            let args = try arguments(["b": value], allowed: ["b"])
+            assertInvalid(try args.bool("b"), field: "b", reason: "must be bool, got \(value.typeName)")
+        }
+    }
+
+    // MARK: - datetime
+
+    func testDatetime() throws {
+        let args = try arguments(["start": .datetime(1_738_228_500_000), "old": .datetime(-1)], allowed: ["start", "old", "end"])
+        XCTAssertEqual(try args.datetime("start"), 1_738_228_500_000)
+        XCTAssertEqual(try args.datetime("old"), -1)
+        XCTAssertNil(try args.datetime("end"))
+    }
+
+    func testDatetimeWrongTypes() throws {
+        // An ISO-8601 string or a number where a time is expected is refused.
+        for value: BSONValue in ["2025-01-30T09:15:00Z", .int64(1_738_228_500_000), .int32(0), .double(1.7e12), .timestamp(seconds: 1, increment: 1), ["$date": "2025-01-30T09:15:00Z"]] {
+            let args = try arguments(["start": value], allowed: ["start"])
+            assertInvalid(try args.datetime("start"), field: "start", reason: "must be datetime, got \(value.typeName)")
+        }
+    }
+
+    // MARK: - document and array
+
+    func testDocument() throws {
+        let args = try arguments(["d": ["k": 1], "empty": [:]], allowed: ["d", "empty", "x"])
+        XCTAssertEqual(try args.document("d"), ["k": 1])
+        XCTAssertEqual(try args.document("empty"), BSONDocument())
+        XCTAssertNil(try args.document("x"))
+    }
+
+    func testDocumentWrongTypes() throws {
+        for value: BSONValue in [[1], "{}", nil, .javascriptWithScope(code: "", scope: [:])] {
+            let args = try arguments(["d": value], allowed: ["d"])
+            assertInvalid(try args.document("d"), field: "d", reason: "must be document, got \(value.typeName)")
+        }
+    }
+
+    func testArray() throws {
+        let args = try arguments(["a": [1, "two"], "empty": []], allowed: ["a", "empty", "x"])
+        XCTAssertEqual(try args.array("a"), [.int32(1), .string("two")])
+        XCTAssertEqual(try args.array("empty"), [])
+        XCTAssertNil(try args.array("x"))
+    }
+
+    func testArrayWrongTypes() throws {
+        for value: BSONValue in [["0": 1], "[]", 1, nil] {
+            let args = try arguments(["a": value], allowed: ["a"])
+            assertInvalid(try args.array("a"), field: "a", reason: "must be array, got \(value.typeName)")
+        }
+    }
+
+    // MARK: - required
+
+    func testRequired() throws {
+        let args = try arguments(["present": "x"], allowed: ["present", "s", "i", "b", "t", "d", "a"])
+        XCTAssertEqual(try args.string("present", required: true), "x")
+        assertInvalid(try args.string("s", required: true), field: "s", reason: "required")
+        assertInvalid(try args.integer("i", required: true, in: 0...1), field: "i", reason: "required")
+        assertInvalid(try args.bool("b", required: true), field: "b", reason: "required")
+        assertInvalid(try args.datetime("t", required: true), field: "t", reason: "required")
+        assertInvalid(try args.document("d", required: true), field: "d", reason: "required")
+        assertInvalid(try args.array("a", required: true), field: "a", reason: "required")
+    }
+
+    func testNullIsNotAbsent() throws {
+        // An explicit null is a value of the wrong type, not a missing argument.
+        let args = try arguments(["s": nil], allowed: ["s"])
+        assertInvalid(try args.string("s"), field: "s", reason: "must be string, got null")
+        assertInvalid(try args.string("s", required: true), field: "s", reason: "must be string, got null")
+    }
+
+    func testWrongType() {
+        XCTAssertEqual(Arguments.wrongType("limit", "int32 or int64", .double(2)),
+                       WireError.invalidArgument(field: "limit", reason: "must be int32 or int64, got double"))
+    }
+}
