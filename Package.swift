@@ -5,6 +5,7 @@ import PackageDescription
 
 let nio: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioHelpers: Target.Dependency = .product(name: "NIOConcurrencyHelpers", package: "swift-nio")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
@@ -38,7 +39,7 @@ let package = Package(
         // Records, validation rules, queries, cursors, repository protocols. No I/O.
         .target(name: "Domain", dependencies: ["BSONCore"]),
         // The embedded default store.
-        .target(name: "SQLiteStore", dependencies: ["CSQLite", "Domain", "BSONCore", nio, nioPosix, logging]),
+        .target(name: "SQLiteStore", dependencies: ["CSQLite", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging]),
         .target(name: "MongoStore", dependencies: ["CMongoC"]),
         .target(name: "Systemd", dependencies: ["CSystemd"]),
         .target(name: "Auth", dependencies: ["CCrypt"]),
@@ -46,7 +47,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "BSONCore", "WireProtocol", "RequestDispatch", nio, nioPosix, logging,
+                "BSONCore", "WireProtocol", "RequestDispatch", nio, nioPosix, nioHelpers, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -61,7 +62,7 @@ let package = Package(
             ]
         ),
         // The Swift client library: one connection, requests multiplexed by id.
-        .target(name: "DeltaStoreClient", dependencies: ["BSONCore", "WireProtocol", nio, nioPosix]),
+        .target(name: "DeltaStoreClient", dependencies: ["BSONCore", "WireProtocol", nio, nioPosix, nioHelpers]),
         // Synthetic market data (GBM prices, Black–Scholes quotes, chain analytics) for `seed` and benchmarks.
         .target(name: "MarketSimulation", dependencies: ["BSONCore"]),
         // The command-line client.

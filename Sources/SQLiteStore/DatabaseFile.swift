@@ -11,10 +11,11 @@ import Domain
 ///
 /// It exists because SQLite creates files with the process umask (typically
 /// 0644) and never creates directories: here missing parent directories are
-/// made with mode 0750 and a missing database file with mode 0600 (the WAL and
-/// shared-memory files SQLite adds later copy the database file's mode). A path
-/// that cannot be used fails here with the system's own reason, which reads
-/// better than SQLite's "unable to open database file".
+/// made with mode 0750 and a missing database file with mode 0600, exactly,
+/// whatever the umask (the WAL and shared-memory files SQLite adds later copy
+/// the database file's mode). Existing directories and files keep their modes.
+/// A path that cannot be used fails here with the system's own reason, which
+/// reads better than SQLite's "unable to open database file".
 enum DatabaseFile {
     static let directoryMode: mode_t = 0o750
     static let fileMode: mode_t = 0o600
@@ -43,8 +44,14 @@ enum DatabaseFile {
                 }
                 continue
             }
-            if mkdir(prefix, directoryMode) != 0 && errno != EEXIST {
+            guard mkdir(prefix, directoryMode) == 0 else {
+                // Another process may have created it meanwhile.
+                if errno == EEXIST { continue }
                 throw StoreError.failure("cannot create the directory \(prefix) for the SQLite database: \(systemError())")
+            }
+            // The umask may have removed bits we want; 0750 is exact.
+            if chmod(prefix, directoryMode) != 0 {
+                throw StoreError.failure("cannot set the mode of \(prefix) to 0750: \(systemError())")
             }
         }
     }

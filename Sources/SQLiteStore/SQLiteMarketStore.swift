@@ -54,7 +54,7 @@ public final class SQLiteMarketStore: MarketStore {
         } catch let error as SQLiteError {
             throw StoreError.failure("cannot open the SQLite database \(path): \(error)")
         } catch {
-            throw StoreError.map(error)
+            throw StoreExecutor.map(error)
         }
         logger.info(
             "opened SQLite store",
@@ -125,18 +125,12 @@ public final class SQLiteMarketStore: MarketStore {
         do {
             try await executor.threadPool.runIfActive { pool.close() }
         } catch {
-            // The thread pool is already stopped (daemon shutdown) or the task
-            // was cancelled before the work started: no query can be running
-            // on the pool's threads any more, so closing here is brief.
+            // The thread pool is already stopped (daemon shutdown), so no query
+            // is running on it any more, or this task was cancelled before the
+            // work started. Either way the connections must still be released:
+            // close here (waiting, in the second case, for queries in flight).
             pool.close()
         }
         logger.info("closed SQLite store", metadata: ["path": "\(path)"])
-    }
-}
-
-extension StoreError {
-    /// Maps failures of the thread pool hop (see `StoreExecutor.map`).
-    static func map(_ error: any Error) -> any Error {
-        StoreExecutor.map(error)
     }
 }

@@ -35,15 +35,24 @@ struct StoreExecutor: Sendable {
 
     /// SQLite errors become `StoreError` (transient ones `unavailable`); an
     /// inactive thread pool means the daemon is stopping. Domain errors
-    /// (`StoreError`, `FieldError`) and cancellation pass through unchanged.
+    /// (`StoreError`, `FieldError`) and cancellation of the calling task pass
+    /// through unchanged.
+    ///
+    /// The async `runIfActive` reports an inactive pool as a
+    /// `CancellationError`, like a cancelled task: a `CancellationError` while
+    /// the task is not cancelled therefore means the pool is not running.
     static func map(_ error: any Error) -> any Error {
         switch error {
         case let sqlite as SQLiteError:
             return sqlite.storeError
         case is NIOThreadPoolError.ThreadPoolInactive:
-            return StoreError.unavailable("the store's thread pool is not running")
+            return StoreError.unavailable(inactivePool)
+        case is CancellationError where !Task.isCancelled:
+            return StoreError.unavailable(inactivePool)
         default:
             return error
         }
     }
+
+    static let inactivePool = "the store's thread pool is not running"
 }

@@ -26,6 +26,7 @@ final class MarketDataTests: DaemonTestCase {
         return reply
     }
 
+    @discardableResult
     private func result(_ op: String, _ args: BSONDocument = [:], file: StaticString = #filePath, line: UInt = #line) throws -> BSONDocument {
         let reply = try call(op, args)
         XCTAssertEqual(reply["ok"], .bool(true), "\(op) failed: \(reply)", file: file, line: line)

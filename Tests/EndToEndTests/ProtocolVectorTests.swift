@@ -1,0 +1,122 @@
+import BSONCore
+import Foundation
+import TestSupport
+import XCTest
+
+/// `proto-spec/vectors`: every document vector decodes and equals its
+/// extended-JSON twin, and every case, sent to a freshly started daemon on an
+/// empty store (in manifest order, each on its own connection), gets the reply
+/// the vector says.
+final class ProtocolVectorTests: DaemonTestCase {
+    struct Manifest: Decodable {
+        var version: Int
+        var cases: [Case]
+    }
+
+    struct Case: Decodable {
+        var name: String
+        var request: String?
+        var stream: String?
+        var reply: String
+        var ignore: [String]
+        var closes: Bool
+    }
+
+    var vectors: URL { BuildProducts.repositoryRoot.appendingPathComponent("proto-spec/vectors") }
+
+    func manifest() throws -> Manifest {
+        let data = try Data(contentsOf: vectors.appendingPathComponent("manifest.json"))
+        let manifest = try JSONDecoder().decode(Manifest.self, from: data)
+        XCTAssertEqual(manifest.version, 1)
+        XCTAssertGreaterThan(manifest.cases.count, 50, "the manifest lost its cases")
+        return manifest
+    }
+
+    func document(_ base: String) throws -> BSONDocument {
+        let bytes = try [UInt8](Data(contentsOf: vectors.appendingPathComponent(base + ".bson")))
+        return try BSONDocument(validating: bytes)
+    }
+
+    func testEveryDocumentVectorEqualsItsExtendedJSONTwin() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: vectors.path).filter { $0.hasSuffix(".bson") }
+        XCTAssertGreaterThan(files.count, 100)
+        for file in files {
+            let base = String(file.dropLast(".bson".count))
+            let bson = try document(base)
+            let json = try String(contentsOf: vectors.appendingPathComponent(base + ".json"), encoding: .utf8)
+            // Same meaning: the .bson printed as canonical extended JSON equals the twin.
+            let printed = try JSONSerialization.jsonObject(with: Data(bson.canonicalExtendedJSON.utf8)) as? NSDictionary
+            let twin = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? NSDictionary
+            XCTAssertNotNil(twin, base)
+            XCTAssertEqual(printed, twin, "\(base): .bson and .json disagree")
+            // Same bytes: the twin parsed back gives the .bson exactly (libbson's JSON
+            // parser stops short of the frame depth limit; such vectors are checked above only).
+            switch Result(catching: { () throws(BSONError) -> BSONDocument in try BSONDocument(extendedJSON: json) }) {
+            case .success(let parsed):
+                XCTAssertEqual(parsed, bson, "\(base): .json does not encode to the .bson bytes")
+            case .failure(let error):
+                XCTAssertTrue(error.description.contains("LEVELS_EXCEEDED"), "\(base): \(error)")
+            }
+        }
+    }
+
+    func testEveryCaseAgainstTheDaemon() throws {
+        try startDaemon(arguments: ["--store", "sqlite:" + directory.file("vectors.db")])
+        for vector in try manifest().cases {
+            let expected = try document(vector.reply)
+            let socket = try connect()
+            defer { socket.close() }
+            if let request = vector.request {
+                try socket.send(try document(request).bytes)
+            } else if let stream = vector.stream {
+                try socket.send([UInt8](Data(contentsOf: vectors.appendingPathComponent(stream + ".bin"))))
+                socket.shutdownWrite()
+            } else {
+                XCTFail("\(vector.name): neither request nor stream")
+                continue
+            }
+            guard let actual = try socket.receiveDocument() else {
+                XCTFail("\(vector.name): connection closed without a reply")
+                continue
+            }
+            let differences = Self.differences(expected: expected, actual: actual, ignore: Set(vector.ignore), path: "")
+            XCTAssertTrue(differences.isEmpty, "\(vector.name): \(differences.joined(separator: "; "))\nexpected \(expected)\nactual   \(actual)")
+            if vector.closes {
+                XCTAssertTrue(try socket.isAtEOF(), "\(vector.name): the server should close the connection")
+            }
+        }
+    }
+
+    /// Compares two documents key by key, in order. A path in `ignore` must be
+    /// present with the same BSON type; its value is not compared.
+    static func differences(expected: BSONDocument, actual: BSONDocument, ignore: Set<String>, path: String) -> [String] {
+        let e = expected.elements
+        let a = actual.elements
+        if e.map(\.key) != a.map(\.key) {
+            return ["\(path.isEmpty ? "top level" : path): keys \(a.map(\.key)) instead of \(e.map(\.key))"]
+        }
+        var out: [String] = []
+        for (expectedElement, actualElement) in zip(e, a) {
+            let childPath = path.isEmpty ? expectedElement.key : path + "." + expectedElement.key
+            out += differences(expected: expectedElement.value, actual: actualElement.value, ignore: ignore, path: childPath)
+        }
+        return out
+    }
+
+    static func differences(expected: BSONValue, actual: BSONValue, ignore: Set<String>, path: String) -> [String] {
+        if ignore.contains(path) {
+            return expected.typeName == actual.typeName ? [] : ["\(path): type \(actual.typeName) instead of \(expected.typeName)"]
+        }
+        switch (expected, actual) {
+        case (.document(let e), .document(let a)):
+            return differences(expected: e, actual: a, ignore: ignore, path: path)
+        case (.array(let e), .array(let a)):
+            guard e.count == a.count else { return ["\(path): \(a.count) items instead of \(e.count)"] }
+            return zip(e, a).enumerated().flatMap { index, pair in
+                differences(expected: pair.0, actual: pair.1, ignore: ignore, path: "\(path).\(index)")
+            }
+        default:
+            return expected == actual ? [] : ["\(path): \(BSONDocument([("v", actual)])) instead of \(BSONDocument([("v", expected)]))"]
+        }
+    }
+}

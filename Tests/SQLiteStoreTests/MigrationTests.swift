@@ -1,0 +1,89 @@
+import Domain
+@testable import SQLiteStore
+import Testing
+
+/// The schema version lives in `PRAGMA user_version`; migrations run once.
+@Suite("SQLite migrations")
+struct MigrationTests {
+    @Test func migrationsAreNumberedOneToCurrent() {
+        #expect(Migrations.all.map(\.version) == Array(1...Migrations.all.count))
+        #expect(Migrations.currentVersion == Migrations.all.count)
+    }
+
+    @Test func aFreshDatabaseGetsTheCurrentVersionAndSchema() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("fresh.sqlite")
+        let store = try await openStore(path)
+        await store.close()
+
+        let connection = try rawConnection(path)
+        defer { connection.close() }
+        #expect(try Migrations.userVersion(of: connection) == Migrations.currentVersion)
+        let names = try connection.withStatement("SELECT type, name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name") { statement in
+            var names: [String] = []
+            while try statement.step() { names.append(statement.text(0) + " " + statement.text(1)) }
+            return names
+        }
+        #expect(names == [
+            "table chains", "index chains_product_expiry_ts", "index chains_product_ts",
+            "table expiries", "table products",
+            "table quotes", "index quotes_product_ts", "index quotes_symbol_ts",
+            "table ticks", "index ticks_product_tick_key", "index ticks_product_ts", "index ticks_ts",
+        ])
+    }
+
+    @Test func reopeningIsIdempotentAndKeepsData() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("again.sqlite")
+        let first = try await openStore(path)
+        _ = try await first.ticks.insert([try tick("NIFTY", at: marketOpen, tickID: "a")])
+        await first.close()
+        for _ in 0..<3 {
+            let store = try await openStore(path)
+            #expect(try await store.ticks.query(TickQuery(product: "NIFTY", limit: 10)).records.count == 1)
+            await store.close()
+        }
+        let connection = try rawConnection(path)
+        defer { connection.close() }
+        #expect(try Migrations.userVersion(of: connection) == Migrations.currentVersion)
+    }
+
+    @Test func aDatabaseFromANewerVersionIsRefused() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("newer.sqlite")
+        await (try await openStore(path)).close()
+        let newer = Migrations.currentVersion + 1
+        do {
+            let connection = try rawConnection(path)
+            try connection.exec("PRAGMA user_version = \(newer)")
+            connection.close()
+        }
+
+        await expectStoreError({ $0.isFailure && $0.message.contains("newer") && $0.message.contains("\(newer)") }) {
+            _ = try await openStore(path)
+        }
+        // The file is left as it was.
+        let connection = try rawConnection(path)
+        defer { connection.close() }
+        #expect(try Migrations.userVersion(of: connection) == newer)
+    }
+
+    @Test func aDatabaseAtVersionZeroWithoutTablesIsMigrated() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("empty.sqlite")
+        // An existing, empty SQLite file (e.g. created by the sqlite3 tool).
+        do {
+            let connection = try SQLiteConnection.open(path: path, flags: 0x02 | 0x04)
+            try connection.exec("CREATE TABLE unrelated (x); DROP TABLE unrelated;")
+            connection.close()
+        }
+        let store = try await openStore(path)
+        _ = try await store.chains.insert([try chain("NIFTY", expiry: "2024-03-28", at: marketOpen)])
+        #expect(try await store.catalog.expiries(product: "NIFTY") == ["2024-03-28"])
+        await store.close()
+    }
+}
