@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // System libraries: shims only. Debian package names in `providers`.
@@ -40,9 +41,14 @@ let package = Package(
         .target(name: "Domain", dependencies: ["BSONCore"]),
         // The embedded default store.
         .target(name: "SQLiteStore", dependencies: ["CSQLite", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging]),
-        .target(name: "MongoStore", dependencies: ["CMongoC"]),
+        // The MongoDB store, over libmongoc.
+        .target(name: "MongoStore", dependencies: ["CMongoC", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging]),
         .target(name: "Systemd", dependencies: ["CSystemd"]),
-        .target(name: "Auth", dependencies: ["CCrypt"]),
+        // Passwords (bcrypt via libxcrypt), tokens (JWT key ring), sessions, throttling.
+        .target(
+            name: "Auth",
+            dependencies: ["CCrypt", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging, .product(name: "JWTKit", package: "jwt-kit")]
+        ),
         // The NIO listener: socket file, connections, in-flight limits, drain.
         .target(
             name: "Server",
@@ -94,7 +100,9 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain", "BSONCore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Domain", "BSONCore", "CSQLite", nioPosix, logging]),
         // One contract suite, run against every store (Swift Testing, parameterized by store).
-        .testTarget(name: "StoreContractTests", dependencies: ["SQLiteStore", "Domain", "BSONCore", "TestSupport", nioPosix, logging]),
+        .testTarget(name: "StoreContractTests", dependencies: ["SQLiteStore", "MongoStore", "Domain", "BSONCore", "TestSupport", nioPosix, logging]),
+        .testTarget(name: "MongoStoreTests", dependencies: ["MongoStore", "Domain", "BSONCore", "CMongoC", "TestSupport", nioPosix, logging]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Domain", "BSONCore", "TestSupport", nio, nioPosix, logging, .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(name: "NativeLibraryTests", dependencies: ["SQLiteStore", "MongoStore", "Systemd", "Auth", "BSONCore"]),
         .testTarget(
             name: "EndToEndTests",

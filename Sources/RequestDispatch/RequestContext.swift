@@ -12,12 +12,16 @@ public struct RequestContext: Sendable {
     public var receivedAt: NIODeadline
     /// When the client's `deadline_ms` runs out, if it gave one.
     public var deadline: NIODeadline?
+    /// The connected process's credentials (nil when the kernel gave none,
+    /// e.g. in tests without a socket).
+    public var peer: PeerCredentials?
 
-    public init(eventLoop: any EventLoop, logger: Logger, connectionID: UInt64, receivedAt: NIODeadline = .now(), deadline: NIODeadline? = nil) {
+    public init(eventLoop: any EventLoop, logger: Logger, connectionID: UInt64, receivedAt: NIODeadline = .now(), deadline: NIODeadline? = nil, peer: PeerCredentials? = nil) {
         self.eventLoop = eventLoop
         self.logger = logger
         self.connectionID = connectionID
         self.receivedAt = receivedAt
         self.deadline = deadline
+        self.peer = peer
     }
 }

@@ -33,6 +33,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let maxReplyBytes: Int
     private let logger: Logger
     private let connectionID: UInt64
+    private let peer: PeerCredentials?
 
     private var inFlight = 0
     private var waiting = CircularBuffer<Request>()
@@ -42,13 +43,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var closed = false
     private var lastWrite: EventLoopFuture<Void>?
 
-    init(dispatcher: Dispatcher, connectionID: UInt64, maxInFlight: Int, maxReplyBytes: Int, logger: Logger) {
+    init(dispatcher: Dispatcher, connectionID: UInt64, peer: PeerCredentials?, maxInFlight: Int, maxReplyBytes: Int, logger: Logger) {
         self.dispatcher = dispatcher
         self.connectionID = connectionID
+        self.peer = peer
         self.maxInFlight = maxInFlight
         self.maxReplyBytes = maxReplyBytes
         var logger = logger
         logger[metadataKey: "conn"] = "\(connectionID)"
+        if let peer {
+            logger[metadataKey: "peer_uid"] = "\(peer.uid)"
+            logger[metadataKey: "peer_pid"] = "\(peer.pid)"
+        }
         self.logger = logger
     }
 
@@ -91,7 +97,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
             logger: logger,
             connectionID: connectionID,
             receivedAt: now,
-            deadline: request.deadlineMilliseconds.map { now + .milliseconds($0) }
+            deadline: request.deadlineMilliseconds.map { now + .milliseconds($0) },
+            peer: peer
         )
         switch dispatcher.dispatch(request, context: requestContext) {
         case .reply(let reply):

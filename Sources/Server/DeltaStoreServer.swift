@@ -87,10 +87,11 @@ public final class DeltaStoreServer: Service, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                PeerCredentialsReader.read(channel).flatMapThrowing { peer in
                     let handler = ConnectionHandler(
                         dispatcher: dispatcher,
                         connectionID: registry.makeID(),
+                        peer: peer,
                         maxInFlight: configuration.maxInFlightPerConnection,
                         maxReplyBytes: configuration.maxMessageBytes,
                         logger: logger
