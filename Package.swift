@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // System libraries: shims only. Debian package names in `providers`.
@@ -36,14 +37,21 @@ let package = Package(
         // Frames, envelopes, error codes, operation catalog. Pure: no sockets.
         .target(name: "WireProtocol", dependencies: ["BSONCore", nio]),
         // Operation table and the built-in operations.
-        .target(name: "RequestDispatch", dependencies: ["BSONCore", "WireProtocol", "Domain", nio, logging]),
+        .target(
+            name: "RequestDispatch",
+            dependencies: ["BSONCore", "WireProtocol", "Domain", nio, nioHelpers, logging, .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         // Records, validation rules, queries, cursors, repository protocols. No I/O.
         .target(name: "Domain", dependencies: ["BSONCore"]),
         // The embedded default store.
         .target(name: "SQLiteStore", dependencies: ["CSQLite", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging]),
         // The MongoDB store, over libmongoc.
         .target(name: "MongoStore", dependencies: ["CMongoC", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging]),
-        .target(name: "Systemd", dependencies: ["CSystemd"]),
+        // socket activation, sd_notify, watchdog, journal logging.
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", nio, logging, .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // Passwords (bcrypt via libxcrypt), tokens (JWT key ring), sessions, throttling.
         .target(
             name: "Auth",
@@ -103,6 +111,7 @@ let package = Package(
         .testTarget(name: "StoreContractTests", dependencies: ["SQLiteStore", "MongoStore", "Domain", "BSONCore", "TestSupport", nioPosix, logging]),
         .testTarget(name: "MongoStoreTests", dependencies: ["MongoStore", "Domain", "BSONCore", "CMongoC", "TestSupport", nioPosix, logging]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Domain", "BSONCore", "TestSupport", nio, nioPosix, logging, .product(name: "JWTKit", package: "jwt-kit")]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging]),
         .testTarget(name: "NativeLibraryTests", dependencies: ["SQLiteStore", "MongoStore", "Systemd", "Auth", "BSONCore"]),
         .testTarget(
             name: "EndToEndTests",

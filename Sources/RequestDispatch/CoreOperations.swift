@@ -26,6 +26,19 @@ enum CoreOperations {
         errors: [.notFound]
     )
 
+    static let statsDescriptor = OperationDescriptor(
+        name: "stats", group: .admin,
+        summary: "Connections, uptime, protocol errors, per-operation counts, errors and latency percentiles since start, and the connected clients.",
+        result: "{connections: int64, connections_total: int64, uptime_s: int64, protocol_errors: {bad_frames, bad_requests, unknown_ops}, ops: {<name>: {count, errors, p50_us, p99_us, max_us}}, clients: [{conn, uid, gid, pid}]}"
+    )
+
+    static func stats(_ statistics: ServerStatistics, info: ServerInfo) -> Operation {
+        Operation(statsDescriptor) { args, _ in
+            _ = try Arguments(args, allowed: [])
+            return .value(statistics.document(uptimeSeconds: info.uptimeSeconds))
+        }
+    }
+
     static func hello(info: ServerInfo, opNames: [String]) -> Operation {
         let limits = info.limits
         let result: BSONDocument = [

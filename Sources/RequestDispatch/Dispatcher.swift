@@ -13,24 +13,32 @@ public final class Dispatcher: Sendable {
     /// Every operation's descriptor, in registration order (core operations first).
     public let descriptors: [OperationDescriptor]
     public let info: ServerInfo
+    /// Counters and latencies of every operation and connection, for `stats`.
+    public let statistics: ServerStatistics
 
-    /// Registers the core operations (`hello`, `ping`, `describe`) and `extra`.
+    /// Registers the core operations (`hello`, `ping`, `describe`, `stats`) and `extra`.
     /// When two operations share a name the first one registered wins, in the
     /// table and in the descriptors alike.
     public init(info: ServerInfo, operations extra: [Operation]) {
-        let coreDescriptors = [CoreOperations.helloDescriptor, CoreOperations.pingDescriptor, CoreOperations.describeDescriptor]
+        let coreDescriptors = [CoreOperations.helloDescriptor, CoreOperations.pingDescriptor, CoreOperations.describeDescriptor, CoreOperations.statsDescriptor]
         // Same rule as the table below, so `hello` and `describe` list exactly
         // the operations that answer, each once.
         var registered = Set<String>()
         let descriptors = (coreDescriptors + extra.map(\.descriptor)).filter { registered.insert($0.name).inserted }
         let names = descriptors.map(\.name)
+        let statistics = ServerStatistics(operationNames: names)
         var table: [String: Operation] = [:]
-        for operation in [CoreOperations.hello(info: info, opNames: names), CoreOperations.ping(), CoreOperations.describe(descriptors)] + extra {
+        let core = [
+            CoreOperations.hello(info: info, opNames: names), CoreOperations.ping(), CoreOperations.describe(descriptors),
+            CoreOperations.stats(statistics, info: info),
+        ]
+        for operation in core + extra {
             table[operation.name] = table[operation.name] ?? operation
         }
         self.operations = table
         self.descriptors = descriptors
         self.info = info
+        self.statistics = statistics
     }
 
     /// The descriptor of `op`, if the server has it.
@@ -48,8 +56,23 @@ public final class Dispatcher: Sendable {
     /// bookkeeping of a deadline is confined to that loop.
     public func dispatch(_ request: Request, context: RequestContext) -> Outcome {
         guard let operation = operations[request.op] else {
+            statistics.unknownOp()
             return .reply(.failure(id: request.id, error: WireError(.unknownOp, "unknown operation '\(request.op)'")))
         }
+        let outcome = run(operation, request, context)
+        let statistics = self.statistics
+        let op = request.op
+        let start = context.receivedAt
+        switch outcome {
+        case .reply(let reply):
+            statistics.record(op: op, failed: reply.isFailure, since: start)
+        case .pending(let future):
+            future.whenSuccess { reply in statistics.record(op: op, failed: reply.isFailure, since: start) }
+        }
+        return outcome
+    }
+
+    private func run(_ operation: Operation, _ request: Request, _ context: RequestContext) -> Outcome {
         let result: HandlerResult
         do {
             result = try operation.handler(request.args, context)

@@ -62,7 +62,7 @@ struct SQLiteChainRepository: ChainRepository {
         try await executor.write { connection in
             guard !chains.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
             return try connection.writeTransaction {
-                var inserted = 0
+                var stored: [Chain] = []
                 try connection.withStatement(Self.insertSQL) { statement in
                     for chain in chains {
                         try statement.bind(":product", chain.product)
@@ -70,16 +70,18 @@ struct SQLiteChainRepository: ChainRepository {
                         try statement.bind(":ts", chain.timestamp)
                         try statement.bind(":doc", blob: chain.document.bytes)
                         try statement.run()
-                        inserted += connection.changes
+                        if connection.changes > 0 { stored.append(chain) }
                         statement.reset()
                     }
                 }
                 try SQLiteCatalogRepository.remember(
-                    products: Set(chains.map(\.product)),
-                    expiries: Set(chains.map { ProductExpiry(product: $0.product, expiry: $0.expiry) }),
+                    products: Set(stored.map(\.product)),
+                    expiries: Set(stored.map { ProductExpiry(product: $0.product, expiry: $0.expiry) }),
                     on: connection
                 )
-                return InsertOutcome(inserted: inserted, duplicates: chains.count - inserted)
+                // Only records actually stored name products and expiries: a duplicate
+                // carrying another product must not make that product appear.
+                return InsertOutcome(inserted: stored.count, duplicates: chains.count - stored.count)
             }
         }
     }

@@ -67,7 +67,7 @@ struct SQLiteQuoteRepository: QuoteRepository {
         try await executor.write { connection in
             guard !quotes.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
             return try connection.writeTransaction {
-                var inserted = 0
+                var stored: [Quote] = []
                 try connection.withStatement(Self.insertSQL) { statement in
                     for quote in quotes {
                         try statement.bind(":symbol", quote.symbol)
@@ -78,16 +78,18 @@ struct SQLiteQuoteRepository: QuoteRepository {
                         try statement.bind(":ts", quote.timestamp)
                         try statement.bind(":doc", blob: quote.document.bytes)
                         try statement.run()
-                        inserted += connection.changes
+                        if connection.changes > 0 { stored.append(quote) }
                         statement.reset()
                     }
                 }
                 try SQLiteCatalogRepository.remember(
-                    products: Set(quotes.map(\.product)),
-                    expiries: Set(quotes.map { ProductExpiry(product: $0.product, expiry: $0.expiry) }),
+                    products: Set(stored.map(\.product)),
+                    expiries: Set(stored.map { ProductExpiry(product: $0.product, expiry: $0.expiry) }),
                     on: connection
                 )
-                return InsertOutcome(inserted: inserted, duplicates: quotes.count - inserted)
+                // Only records actually stored name products and expiries: a duplicate
+                // carrying another product must not make that product appear.
+                return InsertOutcome(inserted: stored.count, duplicates: quotes.count - stored.count)
             }
         }
     }

@@ -41,7 +41,7 @@ struct SQLiteTickRepository: TickRepository {
         try await executor.write { connection in
             guard !ticks.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
             return try connection.writeTransaction {
-                var inserted = 0
+                var stored: [Tick] = []
                 try connection.withStatement(Self.insertSQL) { statement in
                     for tick in ticks {
                         try statement.bind(":product", tick.product)
@@ -50,12 +50,14 @@ struct SQLiteTickRepository: TickRepository {
                         try statement.bind(":tick_key", tick.tickID?.storageKey)
                         try statement.bind(":doc", blob: tick.document.bytes)
                         try statement.run()
-                        inserted += connection.changes
+                        if connection.changes > 0 { stored.append(tick) }
                         statement.reset()
                     }
                 }
-                try SQLiteCatalogRepository.remember(products: Set(ticks.map(\.product)), on: connection)
-                return InsertOutcome(inserted: inserted, duplicates: ticks.count - inserted)
+                try SQLiteCatalogRepository.remember(products: Set(stored.map(\.product)), on: connection)
+                // Only records actually stored name products and expiries: a duplicate
+                // carrying another product must not make that product appear.
+                return InsertOutcome(inserted: stored.count, duplicates: ticks.count - stored.count)
             }
         }
     }

@@ -36,7 +36,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let peer: PeerCredentials?
 
     private var inFlight = 0
-    private var waiting = CircularBuffer<Request>()
+    /// Requests waiting for room, with when they were read (deadlines count from then).
+    private var waiting = CircularBuffer<(request: Request, receivedAt: NIODeadline)>()
     private var readRequested = false
     /// No more requests will be read: answer what is running or waiting, then close.
     private var draining = false
@@ -59,11 +60,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        dispatcher.statistics.connectionOpened(id: connectionID, peer: peer)
         logger.debug("connection opened")
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        dispatcher.statistics.connectionClosed(id: connectionID)
         closed = true
         logger.debug("connection closed", metadata: ["in_flight": "\(inFlight)", "waiting": "\(waiting.count)"])
         context.fireChannelInactive()
@@ -75,11 +78,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
         switch Request.parse(unwrapInboundIn(data)) {
         case .success(let request):
             if inFlight >= maxInFlight || !waiting.isEmpty {
-                waiting.append(request)
+                waiting.append((request, NIODeadline.now()))
             } else {
-                start(request, context: context)
+                start(request, receivedAt: NIODeadline.now(), context: context)
             }
         case .failure(let rejection):
+            dispatcher.statistics.badRequest()
             logger.info("bad request", metadata: ["error": "\(rejection.error)"])
             write(.failure(id: rejection.id, error: rejection.error), context: context, flush: false)
         }
@@ -87,11 +91,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         context.flush()
+        // Bytes read after a drain began are answered too; then close again.
+        if draining { closeWhenIdle(context: context) }
         context.fireChannelReadComplete()
     }
 
-    private func start(_ request: Request, context: ChannelHandlerContext) {
-        let now = NIODeadline.now()
+    private func start(_ request: Request, receivedAt now: NIODeadline, context: ChannelHandlerContext) {
         let requestContext = RequestContext(
             eventLoop: context.eventLoop,
             logger: logger,
@@ -137,7 +142,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// Starts queued requests while there is room.
     private func startWaiting(context: ChannelHandlerContext) {
         while inFlight < maxInFlight, let next = waiting.popFirst() {
-            start(next, context: context)
+            start(next.request, receivedAt: next.receivedAt, context: context)
         }
     }
 
@@ -192,6 +197,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let frameError = error as? FrameError {
+            dispatcher.statistics.badFrame()
             logger.notice("bad frame, closing connection", metadata: ["error": "\(frameError)"])
             // Requests already decoded before the bad frame are still answered.
             write(.failure(id: nil, error: WireError(.badFrame, frameError.description)), context: context, flush: true)
@@ -218,13 +224,21 @@ final class ConnectionHandler: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    /// Closes once nothing runs or waits, after the last reply reached the socket.
+    /// Closes once nothing runs or waits, after the last reply reached the
+    /// socket. If another reply is written meanwhile (a request that was
+    /// already read), the close waits for that one instead.
     private func closeWhenIdle(context: ChannelHandlerContext) {
         guard inFlight == 0, waiting.isEmpty, !closed else { return }
-        closed = true
         context.flush()
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let written = lastWrite ?? context.eventLoop.makeSucceededVoidFuture()
-        written.whenComplete { _ in boundContext.value.close(promise: nil) }
+        lastWrite = written
+        written.whenComplete { _ in
+            let this = handler.value
+            guard !this.closed, this.inFlight == 0, this.waiting.isEmpty, this.lastWrite === written else { return }
+            this.closed = true
+            boundContext.value.close(promise: nil)
+        }
     }
 }

@@ -21,18 +21,21 @@ public final class DeltaStoreServer: Service, Sendable {
     private let logger: Logger
     private let inheritedSocket: NIOBSDSocket.Handle?
     private let onListening: @Sendable () -> Void
+    private let onShutdown: @Sendable (Int) -> Void
     private let registry = ConnectionRegistry()
 
     /// - Parameters:
     ///   - inheritedSocket: a listening socket passed by systemd; when set, no file is created or removed.
     ///   - onListening: called once the listener accepts connections.
+    ///   - onShutdown: called when a graceful shutdown starts, with the number of open connections.
     public init(
         configuration: ServerConfiguration,
         dispatcher: Dispatcher,
         group: any EventLoopGroup,
         logger: Logger,
         inheritedSocket: NIOBSDSocket.Handle? = nil,
-        onListening: @escaping @Sendable () -> Void = {}
+        onListening: @escaping @Sendable () -> Void = {},
+        onShutdown: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.dispatcher = dispatcher
@@ -40,6 +43,7 @@ public final class DeltaStoreServer: Service, Sendable {
         self.logger = logger
         self.inheritedSocket = inheritedSocket
         self.onListening = onListening
+        self.onShutdown = onShutdown
     }
 
     /// The number of open client connections.
@@ -70,6 +74,7 @@ public final class DeltaStoreServer: Service, Sendable {
 
         try? await gracefulShutdown()
 
+        onShutdown(registry.count)
         logger.info("shutting down: no longer accepting connections", metadata: ["connections": "\(registry.count)"])
         try? await listener.close()
         if inheritedSocket == nil { pathGuard.remove() }

@@ -17,6 +17,11 @@ public enum Reply: Sendable, Equatable {
         }
     }
 
+    public var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
+    }
+
     public var document: BSONDocument {
         switch self {
         case .success(let id, let result):

@@ -9,6 +9,7 @@ import NIOCore
 import NIOPosix
 import SQLiteStore
 import Server
+import Systemd
 import ServiceLifecycle
 import WireProtocol
 
@@ -62,13 +63,15 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        SystemdIntegration.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "deltastored")
+        let systemd: SystemdIntegration
+        do {
+            systemd = try SystemdIntegration()
+        } catch {
+            logger.critical("cannot use the socket passed by systemd: \(error)")
+            throw ExitCode.failure
+        }
 
         let locations = DefaultLocations(environment: ProcessInfo.processInfo.environment, executablePath: Self.executablePath())
         let socketPath = socket ?? locations.socketPath
@@ -84,6 +87,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let threadPool = NIOThreadPool(numberOfThreads: workerThreads)
         threadPool.start()
         let marketStore: any MarketStore
+        systemd.openingStore(location)
         do {
             marketStore = try await StoreOpener.open(location, threadPool: threadPool, workerThreads: workerThreads, logger: logger)
         } catch {
@@ -103,10 +107,14 @@ struct DaemonCommand: AsyncParsableCommand {
             ),
             dispatcher: dispatcher,
             group: group,
-            logger: logger
+            logger: logger,
+            inheritedSocket: systemd.inheritedSocket.map { NIOBSDSocket.Handle($0.descriptor) },
+            onListening: { [systemd] in systemd.ready(systemd.inheritedSocket.map { "inherited socket \($0.name)" } ?? socketPath) },
+            onShutdown: { [systemd] connections in systemd.stopping(connections: connections) }
         )
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)]
+                + systemd.services(group: group, store: marketStore, statistics: dispatcher.statistics, logger: logger),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

@@ -22,7 +22,7 @@ final class CoreOperationsTests: XCTestCase {
         XCTAssertEqual(result["server"], "deltastored")
         XCTAssertEqual(result["version"], .string(ProtocolVersion.serverVersion))
         XCTAssertEqual(result["store"], "sqlite")
-        XCTAssertEqual(result["ops"], ["hello", "ping", "describe", "things.list"])
+        XCTAssertEqual(result["ops"], ["hello", "ping", "describe", "stats", "things.list"])
     }
 
     func testHelloLimitsComeFromServerInfo() throws {
@@ -124,7 +124,7 @@ final class CoreOperationsTests: XCTestCase {
     func testDescribeAll() throws {
         let harness = DispatchHarness(extra: [extra])
         let ops = try XCTUnwrap(harness.result("describe")?["ops"]?.arrayValue)
-        XCTAssertEqual(ops.compactMap { $0.documentValue?["name"]?.stringValue }, ["hello", "ping", "describe", "things.list"])
+        XCTAssertEqual(ops.compactMap { $0.documentValue?["name"]?.stringValue }, ["hello", "ping", "describe", "stats", "things.list"])
         XCTAssertEqual(ops.last, .document(extra.descriptor.document))
         XCTAssertEqual(ops, harness.dispatcher.descriptors.map { .document($0.document) })
     }

@@ -54,7 +54,7 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(harness.dispatcher.descriptor(of: "x")?.summary, "test operation x")
         XCTAssertEqual(harness.dispatcher.descriptor(of: "hello")?.name, "hello")
         XCTAssertNil(harness.dispatcher.descriptor(of: "y"))
-        XCTAssertEqual(harness.dispatcher.descriptors.map(\.name), ["hello", "ping", "describe", "x"])
+        XCTAssertEqual(harness.dispatcher.descriptors.map(\.name), ["hello", "ping", "describe", "stats", "x"])
     }
 
     func testAnOperationNamedLikeACoreOperationDoesNotReplaceIt() throws {
@@ -64,11 +64,11 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(harness.result("ping"), ["pong": true], "the first registration wins")
         XCTAssertEqual(harness.result("x"), ["first": true])
         // And hello, describe and the descriptors say the same as the table: each name once.
-        XCTAssertEqual(harness.result("hello")?["ops"], ["hello", "ping", "describe", "x"])
-        XCTAssertEqual(harness.dispatcher.descriptors.map(\.name), ["hello", "ping", "describe", "x"])
+        XCTAssertEqual(harness.result("hello")?["ops"], ["hello", "ping", "describe", "stats", "x"])
+        XCTAssertEqual(harness.dispatcher.descriptors.map(\.name), ["hello", "ping", "describe", "stats", "x"])
         XCTAssertEqual(harness.dispatcher.descriptor(of: "ping")?.summary, harness.dispatcher.descriptors[1].summary)
         let described = try XCTUnwrap(harness.result("describe")?["ops"]?.arrayValue)
-        XCTAssertEqual(described.count, 4)
+        XCTAssertEqual(described.count, 5)
     }
 
     // MARK: - Errors

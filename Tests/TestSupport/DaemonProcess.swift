@@ -11,11 +11,11 @@ public final class DaemonProcess: @unchecked Sendable {
     public let logPath: String
 
     /// Starts `deltastored --socket socketPath <arguments>` in `workingDirectory`.
-    public init(socketPath: String, arguments: [String] = [], workingDirectory: String, environment: [String: String] = [:]) throws {
+    public init(socketPath: String, arguments: [String] = [], workingDirectory: String, environment: [String: String] = [:], logPath: String? = nil) throws {
         self.socketPath = socketPath
-        self.logPath = workingDirectory + "/deltastored-\(UUID().uuidString.prefix(8)).log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        self.logPath = logPath ?? workingDirectory + "/deltastored-\(UUID().uuidString.prefix(8)).log"
+        if logPath == nil { _ = FileManager.default.createFile(atPath: self.logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
         process = Process()
         process.executableURL = try BuildProducts.executable("deltastored")
         process.arguments = ["--socket", socketPath] + arguments

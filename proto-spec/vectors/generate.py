@@ -12,9 +12,14 @@ content changes. Generated files that no case produces any more are removed.
 
 The expected replies are what PROTOCOL.md specifies. `error.message` values
 (and other ignored values) are examples for people: runners do not compare them.
+
+The cases are one sequence: they run in manifest order, each on a new
+connection, against one daemon with default options on a fresh, empty store
+(the market-data cases query what earlier cases inserted). See README.md.
 """
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -176,7 +181,8 @@ HELLO_RESULT = SON([
         ("max_page", Int64(DEFAULT_MAX_PAGE)),
         ("max_in_flight", Int64(DEFAULT_MAX_IN_FLIGHT)),
     ])),
-    ("ops", ["hello", "ping", "describe"]),
+    ("ops", ["hello", "ping", "describe", "health", "products.list", "expiries.list", "ticks.insert", "ticks.query",
+             "ticks.latest", "ticks.ohlc", "quotes.insert", "quotes.query", "chains.insert", "chains.query", "chains.latest"]),
 ])
 
 PING_DESCRIPTOR = SON([
@@ -375,10 +381,345 @@ stream_case("frame_truncated_prefix", "Only 3 bytes of a length prefix, then end
 
 
 # --------------------------------------------------------------------------
+# Market data (PROTOCOL.md §14.2). These cases build on each other: they run in
+# manifest order against one daemon on a fresh, empty store, so the inserts
+# below are exactly what the later queries find. Ids count up from 100.
+
+_ids = iter(range(100, 1000))
+
+
+def md_request(op, args=ABSENT):
+    return request(next(_ids), op, args)
+
+
+def md_case(name, description, op, args, result=None, error_field=None, error_code=None, message="", reason="", ignore=(), index=None):
+    """A market-data request case; the reply is `result`, an INVALID_ARGUMENT for
+    `error_field` (with `index` for a batch item), or `error_code`."""
+    document = md_request(op, args)
+    id_ = document["id"]
+    if result is not None:
+        reply = ok(id_, result)
+    elif error_field is not None:
+        if index is None:
+            reply = invalid_argument(id_, error_field, reason)
+        else:
+            reply = error(id_, "INVALID_ARGUMENT", "%s[%d].%s: %s" % (op.split(".")[0], index, error_field, reason),
+                          SON([("index", index), ("field", error_field), ("reason", reason)]))
+        ignore = list(ignore) + MSG_REASON
+    else:
+        reply = error(id_, error_code, message)
+        ignore = list(ignore) + MSG
+    request_case(name, description, document, reply, ignore=ignore)
+
+
+def at(clock, day="2025-01-30"):
+    """A BSON datetime (naive datetimes are UTC for pymongo): at("09:15:00.250")."""
+    return datetime.datetime.strptime(day + " " + clock, "%Y-%m-%d %H:%M:%S.%f" if "." in clock else "%Y-%m-%d %H:%M:%S")
+
+
+def doc(*pairs):
+    return SON(list(pairs))
+
+
+def tick(product, price, clock, *extra):
+    return doc(("product", product), ("price", price), ("timestamp", at(clock)), *extra)
+
+
+def quote(symbol, product, strike, expiry, option_type, clock, *extra):
+    return doc(("symbol", symbol), ("product", product), ("strike", strike), ("expiry", expiry),
+               ("option_type", option_type), ("timestamp", at(clock)), *extra)
+
+
+def chain(product, expiry, clock, *extra):
+    return doc(("product", product), ("expiry", expiry), ("timestamp", at(clock)), *extra)
+
+
+def page(records_key, records, product=None, next_=None):
+    pairs = [] if product is None else [("product", product)]
+    pairs += [("count", len(records)), (records_key, list(records))]
+    if next_ is not None:
+        pairs.append(("next", next_))
+    return SON(pairs)
+
+
+def bar(clock, open_, high, low, close, count):
+    return doc(("start", at(clock)), ("open", float(open_)), ("high", float(high)), ("low", float(low)),
+               ("close", float(close)), ("count", count))
+
+
+NEXT = ["result.next"]
+# What the daemon sends as `next` is opaque; the value here is only an example.
+EXAMPLE_CURSOR = "AZjWF4CaHK1XaPR-tpQBAAAIAAAAAAAAAALGqpwM-uH8tg"
+
+# The records. Ticks T1..T7 of NIFTY (T4 and T5 share a timestamp), B1 of BANKNIFTY.
+T1 = tick("NIFTY", 23500.5, "09:15:00", ("tick_id", "nifty-1"), ("processed_at", at("09:15:00.250")))
+T2 = tick("NIFTY", 23510, "09:15:20", ("tick_id", "nifty-2"))
+T3 = tick("NIFTY", 23495.25, "09:15:40", ("tick_id", 3))
+T4 = tick("NIFTY", Int64(23520), "09:16:10", ("tick_id", Int64(4)))
+T5 = tick("NIFTY", 23522.75, "09:16:10", ("source", doc(("feed", "nse"), ("seq", 17))))
+B1 = tick("BANKNIFTY", 49250.0, "09:15:00", ("tick_id", "nifty-1"))
+T6 = tick("NIFTY", 23480.5, "09:20:05", ("tick_id", "nifty-6"))
+T1_OTHER_PRICE = tick("NIFTY", 1.0, "09:15:00", ("tick_id", "nifty-1"))
+T3_INT64_ID = tick("NIFTY", 23495.25, "09:15:40", ("tick_id", Int64(3)))
+T7 = tick("NIFTY", 23505.5, "09:17:00", ("tick_id", "3"))
+NIFTY_TICKS_NEWEST_FIRST = [T6, T7, T5, T4, T3, T2, T1]
+
+Q1 = quote("NIFTY250130C23500", "NIFTY", 23500, "2025-01-30", "CALL", "09:15:00", ("bid", 120.5), ("ask", 121.0), ("iv", 0.125))
+Q2 = quote("NIFTY250130P23500", "NIFTY", 23500, "2025-01-30", "PUT", "09:15:00", ("bid", 118.0), ("ask", 119.25))
+Q3 = quote("NIFTY250130C23600", "NIFTY", 23600.0, "2025-01-30", "CALL", "09:15:00", ("bid", 71.5))
+Q4 = quote("NIFTY250130C23500", "NIFTY", 23500, "2025-01-30", "CALL", "09:16:00", ("bid", 131.0), ("ask", 131.75))
+Q5 = quote("NIFTY250227C23500", "NIFTY", 23500, "2025-02-27", "CALL", "09:15:00", ("bid", 412.0))
+Q6 = quote("FINNIFTY250204C23000", "FINNIFTY", Int64(23000), "2025-02-04", "CALL", "09:15:00", ("volume", Int64(1200)))
+Q7 = quote("NIFTY250130C23500", "NIFTY", 23500, "2025-01-30", "CALL", "09:17:00", ("bid", 140.25))
+
+C1 = chain("NIFTY", "2025-01-30", "09:15:00", ("spot_price", 23500.5), ("pcr_oi", 0.875), ("atm_strike", 23500),
+           ("calls", [doc(("strike", 23500), ("bid", 120.5), ("ask", 121.0)), doc(("strike", 23600), ("bid", 71.5))]),
+           ("puts", [doc(("strike", 23500), ("bid", 118.0), ("ask", 119.25))]))
+C2 = chain("NIFTY", "2025-01-30", "09:16:00", ("spot_price", 23521.0), ("pcr_oi", 0.9375), ("atm_strike", 23500),
+           ("calls", [doc(("strike", 23500), ("bid", 131.0))]), ("puts", [doc(("strike", 23500), ("bid", 109.5))]))
+C3 = chain("NIFTY", "2025-02-06", "09:15:00", ("spot_price", 23500.5), ("pcr_oi", 1.0625), ("atm_strike", 23500),
+           ("calls", []), ("puts", []))
+C4 = chain("MIDCPNIFTY", "2025-01-27", "09:15:00", ("spot_price", 12110.25), ("pcr_oi", 0.8125))
+
+
+def projected(chain_, names):
+    keep = {"product", "expiry", "timestamp"} | set(names)
+    return SON([(key, value) for key, value in chain_.items() if key in keep])
+
+
+# On the empty store.
+md_case("health", "health on a working store: status ok; uptime_s (int64) is not compared.",
+        "health", ABSENT, result=doc(("status", "ok"), ("store", doc(("kind", "sqlite"), ("ok", True))), ("uptime_s", Int64(0))),
+        ignore=["result.uptime_s"])
+md_case("products_list_empty", "products.list on an empty store: an empty array.",
+        "products.list", ABSENT, result=doc(("products", [])))
+md_case("ticks_latest_not_found", "ticks.latest of a product without ticks: NOT_FOUND.",
+        "ticks.latest", doc(("product", "NIFTY")), error_code="NOT_FOUND", message="no ticks for product 'NIFTY'")
+
+# ticks.insert.
+md_case("ticks_insert", "A batch of 7 ticks, kept exactly as sent: int32, int64 and double prices, string and integer tick_ids, "
+        "extra fields, two ticks with one timestamp, and a BANKNIFTY tick reusing a NIFTY tick_id (keys are per product).",
+        "ticks.insert", doc(("ticks", [T1, T2, T3, T4, T5, B1, T6])), result=doc(("inserted", 7), ("duplicates", 0)))
+md_case("ticks_insert_again", "Duplicates: nifty-1 re-sent with another price (not compared, not stored), tick_id int64 3 "
+        "(equal to the stored int32 3), a new tick_id \"3\" (a string never equals an integer) and its copy in the same batch.",
+        "ticks.insert", doc(("ticks", [T1_OTHER_PRICE, T3_INT64_ID, T7, T7])), result=doc(("inserted", 1), ("duplicates", 3)))
+md_case("ticks_insert_bad_item", "All or nothing: item 1 has price 0; INVALID_ARGUMENT with details {index, field, reason}, "
+        "and the valid item 0 (the newest tick, see ticks_latest) is not stored.",
+        "ticks.insert", doc(("ticks", [tick("NIFTY", 23600.0, "09:30:00", ("tick_id", "nifty-30")), tick("NIFTY", 0, "09:30:01")])),
+        error_field="price", index=1, reason="must be greater than 0")
+md_case("ticks_insert_item_not_document", "An item that is not a document: its field is \"(item)\".",
+        "ticks.insert", doc(("ticks", [tick("NIFTY", 23600.0, "09:30:00"), 5])),
+        error_field="(item)", index=1, reason="must be a document, got int32")
+md_case("ticks_insert_missing", "ticks.insert without ticks: INVALID_ARGUMENT.",
+        "ticks.insert", doc(), error_field="ticks", reason="required")
+md_case("ticks_insert_not_array", "ticks given as a document, not an array.",
+        "ticks.insert", doc(("ticks", tick("NIFTY", 23600.0, "09:30:00"))), error_field="ticks", reason="must be array, got document")
+md_case("ticks_insert_empty", "An empty batch (the minimum is 1 item).",
+        "ticks.insert", doc(("ticks", [])), error_field="ticks", reason="must hold 1 to 1000 items, got 0")
+md_case("ticks_insert_too_many", "A batch of max_batch + 1 items (1001 by default), refused before its items are looked at.",
+        "ticks.insert", doc(("ticks", [SON() for _ in range(DEFAULT_MAX_BATCH + 1)])),
+        error_field="ticks", reason="must hold 1 to 1000 items, got 1001")
+md_case("ticks_insert_dollar_key", "An item with a top-level key $where: refused, never an operator.",
+        "ticks.insert", doc(("ticks", [tick("NIFTY", 23600.0, "09:30:00", ("$where", "1"))])),
+        error_field="$where", index=0, reason="keys may not start with '$'")
+md_case("ticks_insert_nested_dollar_key", "A $-key deep inside an item: the field is its path, meta.$set.",
+        "ticks.insert", doc(("ticks", [tick("NIFTY", 23600.0, "09:30:00", ("meta", doc(("$set", doc(("price", 1))))))])),
+        error_field="meta.$set", index=0, reason="keys may not start with '$'")
+md_case("ticks_insert_dotted_key", "A key containing '.' inside an item.",
+        "ticks.insert", doc(("ticks", [tick("NIFTY", 23600.0, "09:30:00", ("price.usd", 280.5))])),
+        error_field="price.usd", index=0, reason="keys may not contain '.'")
+md_case("ticks_insert_id_refused", "A top-level _id in an item: the store assigns its own, none is accepted.",
+        "ticks.insert", doc(("ticks", [doc(("_id", 1), ("product", "NIFTY"), ("price", 23600.0), ("timestamp", at("09:30:00")))])),
+        error_field="_id", index=0, reason="is assigned by the store and may not be sent")
+md_case("ticks_insert_operator_product", "A product {\"$gt\": \"\"} in an item fails on its key first: field product.$gt.",
+        "ticks.insert", doc(("ticks", [doc(("product", doc(("$gt", ""))), ("price", 23600.0), ("timestamp", at("09:30:00")))])),
+        error_field="product.$gt", index=0, reason="keys may not start with '$'")
+md_case("ticks_insert_bad_product", "A product name with a space (names are [A-Za-z0-9._-]{1,64}).",
+        "ticks.insert", doc(("ticks", [tick("NIFTY 50", 23600.0, "09:30:00")])),
+        error_field="product", index=0, reason="must be 1 to 64 characters of A-Z a-z 0-9 . _ -")
+md_case("ticks_insert_iso_timestamp", "A timestamp given as an ISO-8601 string: only BSON datetimes are times.",
+        "ticks.insert", doc(("ticks", [doc(("product", "NIFTY"), ("price", 23600.0), ("timestamp", "2025-01-30T09:30:00Z"))])),
+        error_field="timestamp", index=0, reason="must be a BSON datetime, got string")
+md_case("ticks_insert_infinite_price", "A price of +Infinity: prices are finite.",
+        "ticks.insert", doc(("ticks", [tick("NIFTY", float("inf"), "09:30:00")])),
+        error_field="price", index=0, reason="must be finite")
+md_case("ticks_insert_string_price", "A price given as a string: prices are double, int32 or int64.",
+        "ticks.insert", doc(("ticks", [tick("NIFTY", "23600", "09:30:00")])),
+        error_field="price", index=0, reason="must be a number, got string")
+md_case("ticks_insert_double_tick_id", "A tick_id of type double: a tick_id is a string or an integer.",
+        "ticks.insert", doc(("ticks", [tick("NIFTY", 23600.0, "09:30:00", ("tick_id", 5.0))])),
+        error_field="tick_id", index=0, reason="must be a string or an integer, got double")
+
+# ticks.query, ticks.latest, ticks.ohlc.
+md_case("ticks_query", "All of a product's ticks, newest first; equal timestamps: the last inserted first. No next: nothing more.",
+        "ticks.query", doc(("product", "NIFTY")), result=page("ticks", NIFTY_TICKS_NEWEST_FIRST, product="NIFTY"))
+md_case("ticks_query_limit", "limit 3: the 3 newest ticks and a next cursor (opaque, not compared).",
+        "ticks.query", doc(("product", "NIFTY"), ("limit", 3)),
+        result=page("ticks", NIFTY_TICKS_NEWEST_FIRST[:3], product="NIFTY", next_=EXAMPLE_CURSOR), ignore=NEXT)
+md_case("ticks_query_asc_range", "order asc with an inclusive range: oldest first; equal timestamps in insertion order.",
+        "ticks.query", doc(("product", "NIFTY"), ("start", at("09:15:20")), ("end", at("09:16:10")), ("order", "asc")),
+        result=page("ticks", [T2, T3, T4, T5], product="NIFTY"))
+md_case("ticks_query_exact_last_page", "A page holding exactly limit records that are the last ones has no next.",
+        "ticks.query", doc(("product", "NIFTY"), ("start", at("09:16:10")), ("end", at("09:16:10")), ("limit", 2)),
+        result=page("ticks", [T5, T4], product="NIFTY"))
+md_case("ticks_query_asc_int64_limit", "An int64 limit; order asc starts from the oldest tick; more follow, so next is present.",
+        "ticks.query", doc(("product", "NIFTY"), ("order", "asc"), ("limit", Int64(1))),
+        result=page("ticks", [T1], product="NIFTY", next_=EXAMPLE_CURSOR), ignore=NEXT)
+md_case("ticks_query_other_case", "Names are case-sensitive: nifty has no ticks; an empty page, not NOT_FOUND.",
+        "ticks.query", doc(("product", "nifty")), result=page("ticks", [], product="nifty"))
+md_case("ticks_query_missing_product", "ticks.query without product.",
+        "ticks.query", doc(("limit", 10)), error_field="product", reason="required")
+md_case("ticks_query_operator_product", "A product {\"$gt\": \"\"} is a value of the wrong type, never a filter.",
+        "ticks.query", doc(("product", doc(("$gt", "")))), error_field="product", reason="must be a string, got document")
+md_case("ticks_query_limit_above_max", "limit max_page + 1 (1001 by default): INVALID_ARGUMENT, not clipped.",
+        "ticks.query", doc(("product", "NIFTY"), ("limit", DEFAULT_MAX_PAGE + 1)),
+        error_field="limit", reason="must be between 1 and 1000, got 1001")
+md_case("ticks_query_limit_zero", "limit 0 (the minimum is 1).",
+        "ticks.query", doc(("product", "NIFTY"), ("limit", 0)), error_field="limit", reason="must be between 1 and 1000, got 0")
+md_case("ticks_query_limit_double", "limit as a double, even integral: an integer is int32 or int64.",
+        "ticks.query", doc(("product", "NIFTY"), ("limit", 10.0)), error_field="limit", reason="must be int32 or int64, got double")
+md_case("ticks_query_start_after_end", "start after end: INVALID_ARGUMENT on start.",
+        "ticks.query", doc(("product", "NIFTY"), ("start", at("09:16:00")), ("end", at("09:15:00"))),
+        error_field="start", reason="is after end")
+md_case("ticks_query_start_string", "start as an ISO-8601 string: only BSON datetimes are times.",
+        "ticks.query", doc(("product", "NIFTY"), ("start", "2025-01-30T09:15:00Z")),
+        error_field="start", reason="must be datetime, got string")
+md_case("ticks_query_bad_order", "order other than \"desc\" or \"asc\".",
+        "ticks.query", doc(("product", "NIFTY"), ("order", "newest")), error_field="order", reason="must be \"desc\" or \"asc\"")
+md_case("ticks_query_bad_cursor", "A cursor the server never issued.",
+        "ticks.query", doc(("product", "NIFTY"), ("cursor", "not-a-cursor")),
+        error_field="cursor", reason="not a cursor issued by this server")
+md_case("ticks_query_damaged_cursor", "A cursor-shaped string whose checksum does not match (an altered cursor).",
+        "ticks.query", doc(("product", "NIFTY"), ("cursor", "A" * 36)),
+        error_field="cursor", reason="cursor is damaged or was altered")
+md_case("ticks_latest", "The newest tick; the valid tick of ticks_insert_bad_item was not stored.",
+        "ticks.latest", doc(("product", "NIFTY")), result=doc(("tick", T6)))
+md_case("ticks_ohlc_1m", "1-minute bars, oldest first, one per window with ticks; open/close of tied ticks by insertion order; "
+        "prices as doubles.",
+        "ticks.ohlc", doc(("product", "NIFTY"), ("window", "1m")),
+        result=doc(("product", "NIFTY"), ("window", "1m"), ("bars", [
+            bar("09:15:00", 23500.5, 23510, 23495.25, 23495.25, 3),
+            bar("09:16:00", 23520, 23522.75, 23520, 23522.75, 2),
+            bar("09:17:00", 23505.5, 23505.5, 23505.5, 23505.5, 1),
+            bar("09:20:00", 23480.5, 23480.5, 23480.5, 23480.5, 1),
+        ])))
+md_case("ticks_ohlc_5m_limit", "limit 1: the newest window that has ticks.",
+        "ticks.ohlc", doc(("product", "NIFTY"), ("window", "5m"), ("limit", 1)),
+        result=doc(("product", "NIFTY"), ("window", "5m"), ("bars", [bar("09:20:00", 23480.5, 23480.5, 23480.5, 23480.5, 1)])))
+md_case("ticks_ohlc_1h_range", "Only ticks in [start, end] count; the bar keeps its epoch-aligned start (09:00), before start.",
+        "ticks.ohlc", doc(("product", "NIFTY"), ("window", "1h"), ("start", at("09:15:30")), ("end", at("09:17:00"))),
+        result=doc(("product", "NIFTY"), ("window", "1h"), ("bars", [bar("09:00:00", 23495.25, 23522.75, 23495.25, 23505.5, 4)])))
+md_case("ticks_ohlc_no_ticks", "A product without ticks: no bars, not NOT_FOUND.",
+        "ticks.ohlc", doc(("product", "SENSEX"), ("window", "15m")),
+        result=doc(("product", "SENSEX"), ("window", "15m"), ("bars", [])))
+md_case("ticks_ohlc_bad_window", "A window other than 1m, 5m, 15m, 1h.",
+        "ticks.ohlc", doc(("product", "NIFTY"), ("window", "2m")), error_field="window", reason="must be one of 1m, 5m, 15m, 1h")
+md_case("ticks_ohlc_missing_window", "ticks.ohlc without window.",
+        "ticks.ohlc", doc(("product", "NIFTY")), error_field="window", reason="required")
+
+# quotes.
+md_case("quotes_insert", "A batch of 6 quotes: two snapshots of one symbol, a second expiry, and a FINNIFTY quote (its only records).",
+        "quotes.insert", doc(("quotes", [Q1, Q2, Q3, Q4, Q5, Q6])), result=doc(("inserted", 6), ("duplicates", 0)))
+md_case("quotes_insert_again", "Duplicates by (symbol, timestamp): Q1 re-sent, and a new quote twice in one batch.",
+        "quotes.insert", doc(("quotes", [Q1, Q7, Q7])), result=doc(("inserted", 1), ("duplicates", 2)))
+md_case("quotes_insert_bad_option_type", "option_type in small letters (only \"CALL\" and \"PUT\").",
+        "quotes.insert", doc(("quotes", [quote("NIFTY250130C23700", "NIFTY", 23700, "2025-01-30", "call", "09:18:00")])),
+        error_field="option_type", index=0, reason="must be \"CALL\" or \"PUT\"")
+md_case("quotes_insert_bad_expiry", "An expiry that is not a real date (2025 is not a leap year).",
+        "quotes.insert", doc(("quotes", [quote("NIFTY250130C23700", "NIFTY", 23700, "2025-02-29", "CALL", "09:18:00")])),
+        error_field="expiry", index=0, reason="must be a real calendar date YYYY-MM-DD")
+md_case("quotes_query_symbol", "One symbol's quotes, newest first.",
+        "quotes.query", doc(("symbol", "NIFTY250130C23500")), result=page("quotes", [Q7, Q4, Q1]))
+md_case("quotes_query_filters", "By product with expiry, option_type and strike_min (int32, compared as a number) filters.",
+        "quotes.query", doc(("product", "NIFTY"), ("expiry", "2025-01-30"), ("option_type", "CALL"), ("strike_min", 23550)),
+        result=page("quotes", [Q3]))
+md_case("quotes_query_asc_page", "By product, order asc, end inclusive, limit 3: quotes with one timestamp in insertion order, and next.",
+        "quotes.query", doc(("product", "NIFTY"), ("end", at("09:15:00")), ("limit", 3), ("order", "asc")),
+        result=page("quotes", [Q1, Q2, Q3], next_=EXAMPLE_CURSOR), ignore=NEXT)
+md_case("quotes_query_no_symbol_or_product", "Neither symbol nor product: INVALID_ARGUMENT on symbol.",
+        "quotes.query", doc(("expiry", "2025-01-30")), error_field="symbol", reason="symbol or product is required")
+md_case("quotes_query_strike_range", "strike_min above strike_max.",
+        "quotes.query", doc(("product", "NIFTY"), ("strike_min", 23600), ("strike_max", 23500.5)),
+        error_field="strike_min", reason="is greater than strike_max")
+
+# chains.
+md_case("chains_insert", "A batch of 4 chains with calls/puts arrays and extra analytics; MIDCPNIFTY has only this chain.",
+        "chains.insert", doc(("chains", [C1, C2, C3, C4])), result=doc(("inserted", 4), ("duplicates", 0)))
+md_case("chains_insert_again", "A chain with the product, expiry and timestamp of a stored one is a duplicate.",
+        "chains.insert", doc(("chains", [C2])), result=doc(("inserted", 0), ("duplicates", 1)))
+md_case("chains_insert_bad_strike", "Item 1 has a negative strike in its second call: field calls.1.strike; item 0 is not stored.",
+        "chains.insert", doc(("chains", [
+            chain("NIFTY", "2025-01-30", "09:45:00", ("spot_price", 23550.0)),
+            chain("NIFTY", "2025-01-30", "09:46:00", ("calls", [doc(("strike", 23500)), doc(("strike", -5))])),
+        ])), error_field="calls.1.strike", index=1, reason="must be greater than 0")
+md_case("chains_query", "A product's chains across expiries, newest first; equal timestamps: the last inserted first.",
+        "chains.query", doc(("product", "NIFTY")), result=page("chains", [C2, C3, C1], product="NIFTY"))
+md_case("chains_query_projection", "One expiry, with fields: product, expiry, timestamp and the named fields, in stored order; "
+        "a field the chains lack is absent.",
+        "chains.query", doc(("product", "NIFTY"), ("expiry", "2025-01-30"), ("fields", ["pcr_oi", "spot_price", "max_pain_strike"])),
+        result=page("chains", [projected(C2, ["pcr_oi", "spot_price"]), projected(C1, ["pcr_oi", "spot_price"])], product="NIFTY"))
+md_case("chains_query_asc_limit", "order asc, limit 2: oldest first, equal timestamps in insertion order, and next.",
+        "chains.query", doc(("product", "NIFTY"), ("limit", 2), ("order", "asc")),
+        result=page("chains", [C1, C3], product="NIFTY", next_=EXAMPLE_CURSOR), ignore=NEXT)
+md_case("chains_query_dotted_field", "fields names top-level fields, not paths: calls.strike is refused as fields.0.",
+        "chains.query", doc(("product", "NIFTY"), ("fields", ["calls.strike"])),
+        error_field="fields.0", reason="keys may not contain '.'")
+md_case("chains_latest", "The newest chain of a product and expiry.",
+        "chains.latest", doc(("product", "NIFTY"), ("expiry", "2025-01-30")), result=doc(("chain", C2)))
+md_case("chains_latest_not_found", "An expiry without chains: NOT_FOUND.",
+        "chains.latest", doc(("product", "NIFTY"), ("expiry", "2025-03-27")),
+        error_code="NOT_FOUND", message="no chain for product 'NIFTY' expiry 2025-03-27")
+md_case("chains_latest_missing_expiry", "chains.latest without expiry.",
+        "chains.latest", doc(("product", "NIFTY")), error_field="expiry", reason="required")
+
+# Catalog.
+md_case("products_list", "Every product with ticks (BANKNIFTY), quotes (FINNIFTY) or chains (MIDCPNIFTY), sorted, each once.",
+        "products.list", ABSENT, result=doc(("products", ["BANKNIFTY", "FINNIFTY", "MIDCPNIFTY", "NIFTY"])))
+md_case("products_list_unknown_argument", "products.list takes no arguments.",
+        "products.list", doc(("product", "NIFTY")),
+        error_field="product", reason="unknown argument (this operation takes no arguments)")
+md_case("expiries_list", "A product's expiries from its quotes (2025-02-27) and chains (2025-02-06), ascending, each once.",
+        "expiries.list", doc(("product", "NIFTY")),
+        result=doc(("product", "NIFTY"), ("expiries", ["2025-01-30", "2025-02-06", "2025-02-27"])))
+md_case("expiries_list_ticks_only", "Ticks have no expiry: a product with ticks only has none.",
+        "expiries.list", doc(("product", "BANKNIFTY")), result=doc(("product", "BANKNIFTY"), ("expiries", [])))
+md_case("expiries_list_missing_product", "expiries.list without product.",
+        "expiries.list", doc(), error_field="product", reason="required")
+
+
+# --------------------------------------------------------------------------
 # Writing.
 
 
+def libbson_double_text(value):
+    """How libbson's canonical extended JSON writes a double: 20 significant
+    digits, with ".0" added to integral values."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    text = "%.20g" % value
+    return text if any(c in text for c in ".e") else text + ".0"
+
+
+def check_doubles(value, where):
+    """Every double must print the same in pymongo's JSON (shortest form) and in
+    libbson's (20 digits), or a .json twin would disagree with its .bson as the
+    daemon's tests print it: use values such as 0.5 or 0.875, never 0.1."""
+    if isinstance(value, Pairs):
+        for _, inner in value.pairs:
+            check_doubles(inner, where)
+    elif isinstance(value, dict):
+        for inner in value.values():
+            check_doubles(inner, where)
+    elif isinstance(value, list):
+        for inner in value:
+            check_doubles(inner, where)
+    elif isinstance(value, float):
+        text = libbson_double_text(value)
+        assert text is None or text == repr(value), (where, value, text)
+
+
 def document_files(base, document):
+    check_doubles(document, base)
     data = encode(document)
     text = canonical_json(document)
     # Self-checks: pymongo decodes what we wrote; the JSON twin is the same document.
