@@ -67,3 +67,22 @@ final class CtlTests: DaemonTestCase {
         XCTAssertTrue(result.stderr.contains("cannot reach deltastored"), result.stderr)
     }
 }
+
+/// `deltastorectl stats` after some traffic.
+final class CtlStatsTests: DaemonTestCase {
+    func testStatsShowsOperationsAndClients() throws {
+        try startDaemon(arguments: ["--store", "sqlite:" + directory.file("stats.db")])
+        for _ in 0..<3 { XCTAssertEqual(try CommandRunner.run("deltastorectl", ["ping", "--socket", socketPath]).status, 0) }
+        _ = try CommandRunner.run("deltastorectl", ["call", "no.such.op", "--socket", socketPath])
+        let held = try connect()
+        defer { held.close() }
+        let stats = try CommandRunner.run("deltastorectl", ["stats", "--socket", socketPath])
+        XCTAssertEqual(stats.status, 0, stats.stderr)
+        XCTAssertTrue(stats.stdout.contains("connections 2 open"), stats.stdout)
+        XCTAssertTrue(stats.stdout.contains("unknown ops 1"), stats.stdout)
+        let ping = stats.stdout.split(separator: "\n").first { $0.hasPrefix("ping ") }
+        XCTAssertNotNil(ping, stats.stdout)
+        XCTAssertEqual(ping?.split(separator: " ").dropFirst().first, "3", "three pings counted: \(ping ?? "")")
+        XCTAssertTrue(stats.stdout.contains("uid \(getuid())"), stats.stdout)
+    }
+}
