@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        // SHA-256 of refresh tokens (auth); already in the graph through jwt-kit, same range.
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
@@ -39,7 +41,7 @@ let package = Package(
         // Operation table and the built-in operations.
         .target(
             name: "RequestDispatch",
-            dependencies: ["BSONCore", "WireProtocol", "Domain", nio, nioHelpers, logging, .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["BSONCore", "WireProtocol", "Domain", "Auth", nio, nioHelpers, logging, .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         // Records, validation rules, queries, cursors, repository protocols. No I/O.
         .target(name: "Domain", dependencies: ["BSONCore"]),
@@ -55,7 +57,10 @@ let package = Package(
         // Passwords (bcrypt via libxcrypt), tokens (JWT key ring), sessions, throttling.
         .target(
             name: "Auth",
-            dependencies: ["CCrypt", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging, .product(name: "JWTKit", package: "jwt-kit")]
+            dependencies: [
+                "CCrypt", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging,
+                .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The NIO listener: socket file, connections, in-flight limits, drain.
         .target(
@@ -73,6 +78,8 @@ let package = Package(
                 "SQLiteStore", "MongoStore", "Systemd", "Auth", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // SIGHUP reloads the access rules and the JWT key ring (ReloadService).
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The Swift client library: one connection, requests multiplexed by id.
@@ -110,7 +117,13 @@ let package = Package(
         // One contract suite, run against every store (Swift Testing, parameterized by store).
         .testTarget(name: "StoreContractTests", dependencies: ["SQLiteStore", "MongoStore", "Domain", "BSONCore", "TestSupport", nioPosix, logging]),
         .testTarget(name: "MongoStoreTests", dependencies: ["MongoStore", "Domain", "BSONCore", "CMongoC", "TestSupport", nioPosix, logging]),
-        .testTarget(name: "AuthTests", dependencies: ["Auth", "Domain", "BSONCore", "TestSupport", nio, nioPosix, logging, .product(name: "JWTKit", package: "jwt-kit")]),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: [
+                "Auth", "Domain", "BSONCore", "TestSupport", nio, nioPosix, nioHelpers, logging,
+                .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging]),
         .testTarget(name: "NativeLibraryTests", dependencies: ["SQLiteStore", "MongoStore", "Systemd", "Auth", "BSONCore"]),
         .testTarget(

@@ -15,11 +15,13 @@ public final class Dispatcher: Sendable {
     public let info: ServerInfo
     /// Counters and latencies of every operation and connection, for `stats`.
     public let statistics: ServerStatistics
+    /// Who may call what; checked before every non-public operation.
+    public let access: AccessControl
 
     /// Registers the core operations (`hello`, `ping`, `describe`, `stats`) and `extra`.
     /// When two operations share a name the first one registered wins, in the
     /// table and in the descriptors alike.
-    public init(info: ServerInfo, operations extra: [Operation]) {
+    public init(info: ServerInfo, operations extra: [Operation], access: AccessControl = AccessControl(.allowAll)) {
         let coreDescriptors = [CoreOperations.helloDescriptor, CoreOperations.pingDescriptor, CoreOperations.describeDescriptor, CoreOperations.statsDescriptor]
         // Same rule as the table below, so `hello` and `describe` list exactly
         // the operations that answer, each once.
@@ -39,6 +41,7 @@ public final class Dispatcher: Sendable {
         self.descriptors = descriptors
         self.info = info
         self.statistics = statistics
+        self.access = access
     }
 
     /// The descriptor of `op`, if the server has it.
@@ -73,6 +76,9 @@ public final class Dispatcher: Sendable {
     }
 
     private func run(_ operation: Operation, _ request: Request, _ context: RequestContext) -> Outcome {
+        if let denied = access.check(context.peer, op: request.op, group: operation.descriptor.group, logger: context.logger) {
+            return .reply(.failure(id: request.id, error: denied))
+        }
         let result: HandlerResult
         do {
             result = try operation.handler(request.args, context)

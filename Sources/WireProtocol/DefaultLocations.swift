@@ -10,6 +10,8 @@
 public struct DefaultLocations: Sendable, Equatable {
     public var socketPath: String
     public var stateDirectory: String
+    /// Whether the binary runs from a checkout (inside `.build`), not installed.
+    public var fromCheckout: Bool
 
     public static let socketFileName = "deltastore.sock"
     public static let installedRuntimeDirectory = "/run/deltastore"
@@ -18,6 +20,7 @@ public struct DefaultLocations: Sendable, Equatable {
     /// Computes the defaults from an environment and the running executable's path.
     public init(environment: [String: String], executablePath: String) {
         let fromCheckout = executablePath.split(separator: "/").contains { $0.hasPrefix(".build") }
+        self.fromCheckout = fromCheckout
         if let runtime = Self.firstPath(environment["RUNTIME_DIRECTORY"]) {
             socketPath = runtime + "/" + Self.socketFileName
         } else if fromCheckout {

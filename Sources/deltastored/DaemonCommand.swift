@@ -47,8 +47,14 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a shutdown waits for requests in progress.")
     var drainTimeout: Double = 10
 
+    @Option(name: .long, help: "Access rules file (who may call which operations). Default: /etc/deltastore/access.conf when installed and present, else built-in rules.")
+    var accessRules: String?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    // [auth] --jwt-keys, --bcrypt-cost, --access-token-ttl, --refresh-token-ttl (AuthSetup.swift).
+    @OptionGroup(title: "Authentication") var auth: AuthOptions
 
     func validate() throws {
         guard (1024...64 * 1024 * 1024).contains(maxMessageBytes) else {
@@ -81,6 +87,15 @@ struct DaemonCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(String(describing: error))
         }
+        let access: AccessControl
+        let rulesPath = AccessSetup.rulesPath(option: accessRules, fromCheckout: locations.fromCheckout)
+        do {
+            access = AccessControl(try AccessSetup.load(path: rulesPath))
+            logger.info("access rules", metadata: ["source": "\(access.policy.source)", "rules": "\(AccessSetup.describe(access.policy))"])
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
         let limits = ServerInfo.Limits(maxMessageBytes: maxMessageBytes, maxBatch: maxBatch, maxPage: maxPage, maxInFlight: maxInFlight)
         let info = ServerInfo(storeKind: location.kind, limits: limits)
 
@@ -95,7 +110,17 @@ struct DaemonCommand: AsyncParsableCommand {
             try? await threadPool.shutdownGracefully()
             throw ExitCode.failure
         }
-        let dispatcher = Dispatcher(info: info, operations: MarketDataOperations.all(store: marketStore, info: info))
+        // [auth] Key ring, password hashing, sessions, the auth.* operations, key reload step (AuthSetup.swift).
+        let authSetup: AuthSetup.Running
+        do {
+            authSetup = try await AuthSetup.start(options: auth, store: marketStore, stateDirectory: locations.stateDirectory, logger: logger)
+        } catch {
+            logger.critical("cannot set up authentication: \(error)")
+            await marketStore.close()
+            try? await threadPool.shutdownGracefully()
+            throw ExitCode.failure
+        }
+        let dispatcher = Dispatcher(info: info, operations: MarketDataOperations.all(store: marketStore, info: info) + authSetup.operations, access: access)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = DeltaStoreServer(
@@ -114,7 +139,20 @@ struct DaemonCommand: AsyncParsableCommand {
         )
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)]
-                + systemd.services(group: group, store: marketStore, statistics: dispatcher.statistics, logger: logger),
+                + systemd.services(group: group, store: marketStore, statistics: dispatcher.statistics, logger: logger)
+                + [.init(service: ReloadService(
+                    steps: [
+                        .init(name: "access rules") {
+                            let policy = try AccessSetup.load(path: rulesPath)
+                            access.replace(with: policy)
+                            return AccessSetup.describe(policy)
+                        },
+                    ] + authSetup.reloadSteps, // [auth] the JWT key ring
+                    notifier: systemd.notifier,
+                    logger: logger,
+                    readyStatus: { [systemd] in systemd.inheritedSocket.map { "serving on inherited socket \($0.name)" } ?? "serving on \(socketPath)" }
+                ))]
+                + authSetup.services, // [auth] housekeeping
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -127,6 +165,7 @@ struct DaemonCommand: AsyncParsableCommand {
             failed = true
         }
         await marketStore.close()
+        await authSetup.shutdown() // [auth] the hashing threads
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
         if failed { throw ExitCode.failure }

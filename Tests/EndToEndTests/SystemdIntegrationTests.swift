@@ -34,6 +34,23 @@ final class SystemdIntegrationTests: DaemonTestCase {
         connection.close()
     }
 
+    func testSighupReloadsBetweenReloadingAndReady() throws {
+        let notify = try DatagramListener(path: directory.file("notify.sock"))
+        let daemon = try startDaemon(arguments: storeArguments, environment: ["NOTIFY_SOCKET": notify.path], waitForListening: false)
+        _ = notify.collect(until: { $0.contains("READY=1") }, timeout: 20)
+        let held = try connect()
+        defer { held.close() }
+        daemon.signal(SIGHUP)
+        let reload = notify.collect(until: { $0.contains("READY=1") }, timeout: 10)
+        let reloading = reload.firstIndex { $0.hasPrefix("RELOADING=1\nMONOTONIC_USEC=") }
+        XCTAssertNotNil(reloading, "\(reload)")
+        XCTAssertTrue(reload.last?.hasPrefix("READY=1\nSTATUS=serving on") ?? false, "READY=1 follows the reload: \(reload)")
+        XCTAssertTrue(reload[reloading ?? 0].contains("STATUS=reloading access rules"), "\(reload)")
+        try held.send(RequestBuilder.ping(id: 1))
+        XCTAssertEqual(try held.receiveDocument()?["ok"], .bool(true), "the reload drops no connection")
+        XCTAssertTrue(daemon.process.isRunning)
+    }
+
     func testWatchdogKeepAlivesAtHalfTheInterval() throws {
         let notify = try DatagramListener(path: directory.file("notify.sock"))
         let daemon = try startDaemon(arguments: storeArguments, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"], waitForListening: false)

@@ -8,10 +8,18 @@ public struct CommandResult: Sendable {
 }
 
 public enum CommandRunner {
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeout: TimeInterval = 60) throws -> CommandResult {
+    /// Runs the project's `executable`; with `launcher` (e.g. `["/usr/bin/setpriv", "--reuid=65534"]`)
+    /// the launcher runs it instead.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, timeout: TimeInterval = 60, launcher: [String] = []) throws -> CommandResult {
         let process = Process()
-        process.executableURL = try BuildProducts.executable(executable)
-        process.arguments = arguments
+        let binary = try BuildProducts.executable(executable)
+        if let first = launcher.first {
+            process.executableURL = URL(fileURLWithPath: first)
+            process.arguments = Array(launcher.dropFirst()) + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         process.environment = env

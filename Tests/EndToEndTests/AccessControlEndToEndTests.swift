@@ -1,0 +1,91 @@
+import BSONCore
+import Foundation
+import TestSupport
+import XCTest
+
+/// Access rules against real peers: `deltastorectl` run as other uids through
+/// `setpriv`, with the default rules and with a rules file reloaded by SIGHUP.
+final class AccessControlEndToEndTests: DaemonTestCase {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        guard getuid() == 0 else { throw XCTSkip("running clients as other users needs root (setpriv)") }
+        // Other users must reach the socket in the test's private directory.
+        chmod(directory.path, 0o755)
+    }
+
+    /// Runs deltastorectl as `uid`/`gid` with `groups` as supplementary groups.
+    private func ctl(uid: UInt32, gid: UInt32, groups: [UInt32] = [], _ arguments: [String]) throws -> CommandResult {
+        let groupOption = groups.isEmpty ? "--clear-groups" : "--groups=" + groups.map(String.init).joined(separator: ",")
+        return try CommandRunner.run("deltastorectl", arguments + ["--socket", socketPath], launcher: ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", groupOption])
+    }
+
+    private func openSocketToEveryone() {
+        chmod(socketPath, 0o666)
+    }
+
+    func testDefaultRules() throws {
+        let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db")])
+        openSocketToEveryone()
+        let query = ["call", "ticks.query", "--args", #"{"product": "NIFTY"}"#]
+
+        // Anyone else: only hello/ping.
+        XCTAssertEqual(try ctl(uid: 65534, gid: 65534, ["ping"]).status, 0)
+        let stranger = try ctl(uid: 65534, gid: 65534, query)
+        XCTAssertEqual(stranger.status, 1)
+        XCTAssertTrue(stranger.stderr.hasPrefix("PERMISSION_DENIED: uid 65534"), stranger.stderr)
+
+        // Members of the daemon's group (here root's group 0 as primary group): read, write, auth — not admin.
+        let member = try ctl(uid: 4242, gid: 0, query)
+        XCTAssertEqual(member.status, 0, member.stderr)
+        let stats = try ctl(uid: 4242, gid: 0, ["stats"])
+        XCTAssertEqual(stats.status, 1)
+        XCTAssertTrue(stats.stderr.hasPrefix("PERMISSION_DENIED"), stats.stderr)
+
+        // The daemon's own user (root here) gets everything.
+        XCTAssertEqual(try CommandRunner.run("deltastorectl", ["stats", "--socket", socketPath]).status, 0)
+
+        XCTAssertTrue(daemon.log.contains("permission denied"), daemon.log)
+        XCTAssertTrue(daemon.log.contains("peer_uid=65534"), "refusals are logged with the peer:\n\(daemon.log)")
+    }
+
+    func testSupplementaryGroupMembershipIsRecognized() throws {
+        let rules = directory.file("access.conf")
+        try "gid:5151 read\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules])
+        openSocketToEveryone()
+        let query = ["call", "ticks.query", "--args", #"{"product": "NIFTY"}"#]
+        XCTAssertEqual(try ctl(uid: 4242, gid: 4242, groups: [5151], query).status, 0, "a service that joined the group with SupplementaryGroups=")
+        XCTAssertEqual(try ctl(uid: 4242, gid: 4242, groups: [5152], query).status, 1)
+    }
+
+    func testRulesFileAndReloadWithoutRestart() throws {
+        let rules = directory.file("access.conf")
+        try "user:nobody read\nuid:0 all\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules])
+        openSocketToEveryone()
+        let held = try connect()
+        defer { held.close() }
+        let query = ["call", "ticks.query", "--args", #"{"product": "NIFTY"}"#]
+        let insert = ["call", "ticks.insert", "--args", #"{"ticks": [{"product": "NIFTY", "price": 1.5, "timestamp": {"$date": "2025-01-30T09:15:00Z"}}]}"#]
+        XCTAssertEqual(try ctl(uid: 65534, gid: 65534, query).status, 0)
+        XCTAssertEqual(try ctl(uid: 65534, gid: 65534, insert).status, 1)
+
+        try "user:nobody read write\nuid:0 all\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        var allowed = false
+        for _ in 0..<100 where !allowed {
+            allowed = try ctl(uid: 65534, gid: 65534, insert).status == 0
+            if !allowed { usleep(50_000) }
+        }
+        XCTAssertTrue(allowed, "the reloaded rules apply without a restart:\n\(daemon.log)")
+        try held.send(RequestBuilder.ping(id: 1))
+        XCTAssertEqual(try held.receiveDocument()?["ok"], .bool(true), "connections survive the reload")
+
+        // A broken file keeps the rules in force.
+        try "user:nobody reed\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        usleep(500_000)
+        XCTAssertEqual(try ctl(uid: 65534, gid: 65534, insert).status, 0)
+        XCTAssertTrue(daemon.log.contains("keeping the previous one"), daemon.log)
+    }
+}
