@@ -215,6 +215,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            // Nothing received for the idle timeout: close once nothing is in progress.
+            if inFlight == 0 && waiting.isEmpty {
+                logger.debug("closing idle connection")
+                draining = true
+                closeWhenIdle(context: context)
+            }
+            return
+        }
         if event is DrainEvent || (event as? ChannelEvent) == .inputClosed {
             // Shutdown, or the client finished sending: answer what was read, then close.
             draining = true

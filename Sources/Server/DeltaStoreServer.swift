@@ -22,7 +22,7 @@ public final class DeltaStoreServer: Service, Sendable {
     private let inheritedSocket: NIOBSDSocket.Handle?
     private let onListening: @Sendable () -> Void
     private let onShutdown: @Sendable (Int) -> Void
-    private let registry = ConnectionRegistry()
+    private let registry: ConnectionRegistry
 
     /// - Parameters:
     ///   - inheritedSocket: a listening socket passed by systemd; when set, no file is created or removed.
@@ -43,6 +43,7 @@ public final class DeltaStoreServer: Service, Sendable {
         self.logger = logger
         self.inheritedSocket = inheritedSocket
         self.onListening = onListening
+        self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections, maxPerUID: configuration.maxConnectionsPerUID)
         self.onShutdown = onShutdown
     }
 
@@ -93,9 +94,15 @@ public final class DeltaStoreServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 PeerCredentialsReader.read(channel).flatMapThrowing { peer in
+                    let connectionID = registry.makeID()
+                    if let refusal = registry.admit(channel, uid: peer?.uid) {
+                        logger.warning("connection refused: \(refusal)", metadata: ["peer_uid": "\(peer.map { String($0.uid) } ?? "-")", "peer_pid": "\(peer.map { String($0.pid) } ?? "-")"])
+                        try channel.pipeline.syncOperations.addHandler(RefusingHandler(reason: refusal))
+                        return
+                    }
                     let handler = ConnectionHandler(
                         dispatcher: dispatcher,
-                        connectionID: registry.makeID(),
+                        connectionID: connectionID,
                         peer: peer,
                         maxInFlight: configuration.maxInFlightPerConnection,
                         maxReplyBytes: configuration.maxMessageBytes,
@@ -105,8 +112,11 @@ public final class DeltaStoreServer: Service, Sendable {
                         BSONFrameDecoder(maximumFrameBytes: configuration.maxMessageBytes),
                         maximumBufferSize: configuration.maxMessageBytes + 65_536
                     )
-                    try channel.pipeline.syncOperations.addHandlers([decoder, handler])
-                    registry.add(channel)
+                    var handlers: [any ChannelHandler] = [FrameTimeoutHandler(timeout: configuration.frameTimeout, logger: logger), decoder]
+                    if let idle = configuration.idleTimeout {
+                        handlers.insert(IdleStateHandler(readTimeout: idle), at: 0)
+                    }
+                    try channel.pipeline.syncOperations.addHandlers(handlers + [handler])
                 }
             }
     }

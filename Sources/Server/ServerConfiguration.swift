@@ -13,18 +13,35 @@ public struct ServerConfiguration: Sendable {
     public var maxInFlightPerConnection: Int
     /// How long a SIGTERM waits for requests in progress before closing anyway.
     public var drainTimeout: TimeAmount
+    /// Open connections in all; one more is answered RESOURCE_EXHAUSTED and closed.
+    public var maxConnections: Int
+    /// Open connections per peer uid.
+    public var maxConnectionsPerUID: Int
+    /// How long one frame may take to arrive, from its first byte.
+    public var frameTimeout: TimeAmount
+    /// Close connections that sent nothing for this long with nothing in
+    /// progress; nil keeps idle connections open (pooled clients).
+    public var idleTimeout: TimeAmount?
 
     public init(
         socketPath: String,
         socketMode: UInt32 = 0o660,
         maxMessageBytes: Int = BSONFrameDecoder.defaultMaximumFrameBytes,
         maxInFlightPerConnection: Int = 128,
-        drainTimeout: TimeAmount = .seconds(10)
+        drainTimeout: TimeAmount = .seconds(10),
+        maxConnections: Int = 4096,
+        maxConnectionsPerUID: Int = 1024,
+        frameTimeout: TimeAmount = .seconds(30),
+        idleTimeout: TimeAmount? = nil
     ) {
         self.socketPath = socketPath
         self.socketMode = socketMode
         self.maxMessageBytes = maxMessageBytes
         self.maxInFlightPerConnection = maxInFlightPerConnection
         self.drainTimeout = drainTimeout
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerUID = maxConnectionsPerUID
+        self.frameTimeout = frameTimeout
+        self.idleTimeout = idleTimeout
     }
 }

@@ -44,6 +44,18 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Requests one connection may have in progress before the server stops reading it.")
     var maxInFlight: Int = 128
 
+    @Option(name: .long, help: "Open connections in all (beyond: RESOURCE_EXHAUSTED, then close).")
+    var maxConnections: Int = 4096
+
+    @Option(name: .long, help: "Open connections per client uid.")
+    var maxConnectionsPerUid: Int = 1024
+
+    @Option(name: .long, help: "Seconds one frame may take to arrive, from its first byte.")
+    var frameTimeout: Double = 30
+
+    @Option(name: .long, help: "Close connections idle (nothing received, nothing in progress) for this many seconds; 0 = never.")
+    var idleTimeout: Double = 0
+
     @Option(name: .long, help: "Seconds a shutdown waits for requests in progress.")
     var drainTimeout: Double = 10
 
@@ -53,8 +65,6 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
-    // [auth] --jwt-keys, --bcrypt-cost, --access-token-ttl, --refresh-token-ttl (AuthSetup.swift).
-    @OptionGroup(title: "Authentication") var auth: AuthOptions
 
     func validate() throws {
         guard (1024...64 * 1024 * 1024).contains(maxMessageBytes) else {
@@ -64,6 +74,10 @@ struct DaemonCommand: AsyncParsableCommand {
         guard (1...100_000).contains(maxPage) else { throw ValidationError("--max-page must be between 1 and 100000") }
         guard (1...256).contains(workerThreads) else { throw ValidationError("--worker-threads must be between 1 and 256") }
         guard (1...65_536).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be between 1 and 65536") }
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 1000000") }
+        guard (1...1_000_000).contains(maxConnectionsPerUid) else { throw ValidationError("--max-connections-per-uid must be between 1 and 1000000") }
+        guard frameTimeout > 0, frameTimeout <= 3600 else { throw ValidationError("--frame-timeout must be between 0 and 3600 seconds") }
+        guard idleTimeout >= 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be between 0 and 86400 seconds") }
         guard drainTimeout >= 0, drainTimeout <= 3600 else { throw ValidationError("--drain-timeout must be between 0 and 3600 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
     }
@@ -110,17 +124,7 @@ struct DaemonCommand: AsyncParsableCommand {
             try? await threadPool.shutdownGracefully()
             throw ExitCode.failure
         }
-        // [auth] Key ring, password hashing, sessions, the auth.* operations, key reload step (AuthSetup.swift).
-        let authSetup: AuthSetup.Running
-        do {
-            authSetup = try await AuthSetup.start(options: auth, store: marketStore, stateDirectory: locations.stateDirectory, logger: logger)
-        } catch {
-            logger.critical("cannot set up authentication: \(error)")
-            await marketStore.close()
-            try? await threadPool.shutdownGracefully()
-            throw ExitCode.failure
-        }
-        let dispatcher = Dispatcher(info: info, operations: MarketDataOperations.all(store: marketStore, info: info) + authSetup.operations, access: access)
+        let dispatcher = Dispatcher(info: info, operations: MarketDataOperations.all(store: marketStore, info: info), access: access)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = DeltaStoreServer(
@@ -128,7 +132,11 @@ struct DaemonCommand: AsyncParsableCommand {
                 socketPath: socketPath,
                 maxMessageBytes: maxMessageBytes,
                 maxInFlightPerConnection: maxInFlight,
-                drainTimeout: .milliseconds(Int64(drainTimeout * 1000))
+                drainTimeout: .milliseconds(Int64(drainTimeout * 1000)),
+                maxConnections: maxConnections,
+                maxConnectionsPerUID: maxConnectionsPerUid,
+                frameTimeout: .milliseconds(Int64(frameTimeout * 1000)),
+                idleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
             ),
             dispatcher: dispatcher,
             group: group,
@@ -147,12 +155,12 @@ struct DaemonCommand: AsyncParsableCommand {
                             access.replace(with: policy)
                             return AccessSetup.describe(policy)
                         },
-                    ] + authSetup.reloadSteps, // [auth] the JWT key ring
+                    ],
                     notifier: systemd.notifier,
                     logger: logger,
                     readyStatus: { [systemd] in systemd.inheritedSocket.map { "serving on inherited socket \($0.name)" } ?? "serving on \(socketPath)" }
                 ))]
-                + authSetup.services, // [auth] housekeeping
+                ,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -165,7 +173,6 @@ struct DaemonCommand: AsyncParsableCommand {
             failed = true
         }
         await marketStore.close()
-        await authSetup.shutdown() // [auth] the hashing threads
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
         if failed { throw ExitCode.failure }
