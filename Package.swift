@@ -84,6 +84,8 @@ let package = Package(
         ),
         // The Swift client library: one connection, requests multiplexed by id.
         .target(name: "DeltaStoreClient", dependencies: ["BSONCore", "WireProtocol", nio, nioPosix, nioHelpers]),
+        // libFuzzer target over frame decoding, envelopes and argument validation (scripts/fuzz.sh).
+        .executableTarget(name: "deltastore-fuzz", dependencies: ["RequestDispatch", "BSONCore", "WireProtocol"]),
         // Synthetic market data (GBM prices, Black–Scholes quotes, chain analytics) for `seed` and benchmarks.
         .target(name: "MarketSimulation", dependencies: ["BSONCore"]),
         // The command-line client.

@@ -12,19 +12,22 @@ final class LimitsTests: DaemonTestCase {
         XCTAssertTrue(try socket.isAtEOF(), file: file, line: line)
     }
 
-    /// Lets the daemon see the close of the probe connection `startDaemon` made.
-    private func settle() {
-        usleep(200_000)
+    /// A connection the daemon serves. The probe connection `startDaemon` made
+    /// may still be counted for a moment, so a refused attempt is retried.
+    private func servedConnection() throws -> RawSocket {
+        for _ in 0..<100 {
+            let socket = try connect()
+            try socket.send(RequestBuilder.ping(id: 1))
+            if let reply = try socket.receiveDocument(), reply["ok"] == .bool(true) { return socket }
+            socket.close()
+            usleep(50_000)
+        }
+        throw TestSupportError("no connection was served")
     }
 
     func testConnectionsPerUIDAreCapped() throws {
         let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("l.db"), "--max-connections-per-uid", "3"])
-        settle()
-        var open = try (0..<3).map { _ in try connect() }
-        for socket in open {
-            try socket.send(RequestBuilder.ping(id: 1))
-            XCTAssertEqual(try socket.receiveDocument()?["ok"], .bool(true))
-        }
+        var open = try (0..<3).map { _ in try servedConnection() }
         try expectRefusal(try connect())
         XCTAssertTrue(daemon.log.contains("has reached its limit of 3 connections"), daemon.log)
         open.removeLast().close()
@@ -41,12 +44,10 @@ final class LimitsTests: DaemonTestCase {
 
     func testConnectionsInAllAreCapped() throws {
         try startDaemon(arguments: ["--store", "sqlite:" + directory.file("l.db"), "--max-connections", "2"])
-        settle()
-        let first = try connect()
-        let second = try connect()
-        try first.send(RequestBuilder.ping(id: 1))
-        XCTAssertNotNil(try first.receiveDocument())
+        let first = try servedConnection()
+        let second = try servedConnection()
         try expectRefusal(try connect())
+        first.close()
         second.close()
     }
 
