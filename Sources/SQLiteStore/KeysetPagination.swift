@@ -103,3 +103,34 @@ enum KeysetPagination {
         }
     }
 }
+
+/// Every page statement of one table — one per (filter shape, order, after a
+/// cursor or not) — built once, so each query shape has exactly one SQL text
+/// (which the query-plan tests check) and nothing is formatted per request.
+struct PageStatements<Shape: Hashable & CaseIterable & Sendable>: Sendable {
+    private struct Key: Hashable, Sendable {
+        let shape: Shape
+        let order: SortOrder
+        let afterCursor: Bool
+    }
+
+    private let statements: [Key: String]
+
+    init(select columns: String, from table: String, filters: (Shape) -> [String]) {
+        var statements: [Key: String] = [:]
+        for shape in Shape.allCases {
+            for order in SortOrder.allCases {
+                for afterCursor in [false, true] {
+                    statements[Key(shape: shape, order: order, afterCursor: afterCursor)] =
+                        KeysetPagination.sql(select: columns, from: table, where: filters(shape), order: order, afterCursor: afterCursor)
+                }
+            }
+        }
+        self.statements = statements
+    }
+
+    /// The statement for a page; every combination was built in `init`.
+    func sql(_ shape: Shape, _ order: SortOrder, afterCursor: Bool) -> String {
+        statements[Key(shape: shape, order: order, afterCursor: afterCursor)] ?? ""
+    }
+}

@@ -27,31 +27,11 @@ struct SQLiteChainRepository: ChainRepository {
         }
     }
 
-    private static func querySQL(_ shape: Shape, _ order: SortOrder, afterCursor: Bool) -> String {
-        KeysetPagination.sql(select: columns, from: "chains", where: shape.filters, order: order, afterCursor: afterCursor)
-    }
-
-    static let byExpiryDescendingSQL = querySQL(.byProductAndExpiry, .descending, afterCursor: false)
-    static let byExpiryDescendingAfterSQL = querySQL(.byProductAndExpiry, .descending, afterCursor: true)
-    static let byExpiryAscendingSQL = querySQL(.byProductAndExpiry, .ascending, afterCursor: false)
-    static let byExpiryAscendingAfterSQL = querySQL(.byProductAndExpiry, .ascending, afterCursor: true)
-    static let byProductDescendingSQL = querySQL(.byProduct, .descending, afterCursor: false)
-    static let byProductDescendingAfterSQL = querySQL(.byProduct, .descending, afterCursor: true)
-    static let byProductAscendingSQL = querySQL(.byProduct, .ascending, afterCursor: false)
-    static let byProductAscendingAfterSQL = querySQL(.byProduct, .ascending, afterCursor: true)
+    static let pages = PageStatements<Shape>(select: columns, from: "chains", filters: \.filters)
 
     /// The statement a `chains.query` page runs.
     static func querySQL(shape: Shape, order: SortOrder, afterCursor: Bool) -> String {
-        switch (shape, order, afterCursor) {
-        case (.byProductAndExpiry, .descending, false): return byExpiryDescendingSQL
-        case (.byProductAndExpiry, .descending, true): return byExpiryDescendingAfterSQL
-        case (.byProductAndExpiry, .ascending, false): return byExpiryAscendingSQL
-        case (.byProductAndExpiry, .ascending, true): return byExpiryAscendingAfterSQL
-        case (.byProduct, .descending, false): return byProductDescendingSQL
-        case (.byProduct, .descending, true): return byProductDescendingAfterSQL
-        case (.byProduct, .ascending, false): return byProductAscendingSQL
-        case (.byProduct, .ascending, true): return byProductAscendingAfterSQL
-        }
+        pages.sql(shape, order, afterCursor: afterCursor)
     }
 
     static let latestSQL = """

@@ -36,31 +36,11 @@ struct SQLiteQuoteRepository: QuoteRepository {
         }
     }
 
-    private static func querySQL(_ shape: Shape, _ order: SortOrder, afterCursor: Bool) -> String {
-        KeysetPagination.sql(select: columns, from: "quotes", where: shape.filters, order: order, afterCursor: afterCursor)
-    }
-
-    static let bySymbolDescendingSQL = querySQL(.bySymbol, .descending, afterCursor: false)
-    static let bySymbolDescendingAfterSQL = querySQL(.bySymbol, .descending, afterCursor: true)
-    static let bySymbolAscendingSQL = querySQL(.bySymbol, .ascending, afterCursor: false)
-    static let bySymbolAscendingAfterSQL = querySQL(.bySymbol, .ascending, afterCursor: true)
-    static let byProductDescendingSQL = querySQL(.byProduct, .descending, afterCursor: false)
-    static let byProductDescendingAfterSQL = querySQL(.byProduct, .descending, afterCursor: true)
-    static let byProductAscendingSQL = querySQL(.byProduct, .ascending, afterCursor: false)
-    static let byProductAscendingAfterSQL = querySQL(.byProduct, .ascending, afterCursor: true)
+    static let pages = PageStatements<Shape>(select: columns, from: "quotes", filters: \.filters)
 
     /// The statement a `quotes.query` page runs.
     static func querySQL(shape: Shape, order: SortOrder, afterCursor: Bool) -> String {
-        switch (shape, order, afterCursor) {
-        case (.bySymbol, .descending, false): return bySymbolDescendingSQL
-        case (.bySymbol, .descending, true): return bySymbolDescendingAfterSQL
-        case (.bySymbol, .ascending, false): return bySymbolAscendingSQL
-        case (.bySymbol, .ascending, true): return bySymbolAscendingAfterSQL
-        case (.byProduct, .descending, false): return byProductDescendingSQL
-        case (.byProduct, .descending, true): return byProductDescendingAfterSQL
-        case (.byProduct, .ascending, false): return byProductAscendingSQL
-        case (.byProduct, .ascending, true): return byProductAscendingAfterSQL
-        }
+        pages.sql(shape, order, afterCursor: afterCursor)
     }
 
     func insert(_ quotes: [Quote]) async throws -> InsertOutcome {

@@ -13,23 +13,16 @@ struct SQLiteTickRepository: TickRepository {
         """
 
     static let columns = "id, ts, product, price, doc"
-    static let queryDescendingSQL = querySQL(.descending, afterCursor: false)
-    static let queryDescendingAfterSQL = querySQL(.descending, afterCursor: true)
-    static let queryAscendingSQL = querySQL(.ascending, afterCursor: false)
-    static let queryAscendingAfterSQL = querySQL(.ascending, afterCursor: true)
-
-    private static func querySQL(_ order: SortOrder, afterCursor: Bool) -> String {
-        KeysetPagination.sql(select: columns, from: "ticks", where: ["product = :product"], order: order, afterCursor: afterCursor)
+    /// Ticks have one query shape: by product.
+    enum Shape: CaseIterable, Sendable {
+        case byProduct
     }
+
+    static let pages = PageStatements<Shape>(select: columns, from: "ticks", filters: { _ in ["product = :product"] })
 
     /// The statement a `ticks.query` page runs.
     static func querySQL(order: SortOrder, afterCursor: Bool) -> String {
-        switch (order, afterCursor) {
-        case (.descending, false): return queryDescendingSQL
-        case (.descending, true): return queryDescendingAfterSQL
-        case (.ascending, false): return queryAscendingSQL
-        case (.ascending, true): return queryAscendingAfterSQL
-        }
+        pages.sql(.byProduct, order, afterCursor: afterCursor)
     }
 
     static let latestSQL = "SELECT \(columns) FROM ticks WHERE product = :product ORDER BY ts DESC, id DESC LIMIT 1"
