@@ -78,6 +78,8 @@ enum Migrations {
             ) STRICT, WITHOUT ROWID;
             """
         ),
+        // Auth (issue 5): see `SQLiteUserRepository` and `SQLiteSessionRepository`.
+        Migration(version: 2, summary: "users, sessions", sql: AuthSchema.migration2),
     ]
 
     /// The version a database has once every migration is applied.

@@ -20,7 +20,9 @@ public final class SQLiteMarketStore: MarketStore {
     public let chains: any ChainRepository
     public let catalog: any CatalogRepository
 
-    private let executor: StoreExecutor
+    /// Internal (not private) so that the auth repositories, in their own
+    /// files, share it: see `SQLiteMarketStore+Auth.swift`.
+    let executor: StoreExecutor
     private let logger: Logger
 
     static let pingSQL = "SELECT 1"
@@ -93,7 +95,7 @@ public final class SQLiteMarketStore: MarketStore {
     /// WAL: readers never block the writer nor each other. `synchronous=NORMAL`
     /// in WAL mode loses no committed transaction when the process crashes
     /// (only, at worst, the last ones on a power loss); the auth tables will
-    /// use FULL. `busy_timeout` covers other processes (backups, the CLI).
+    /// use FULL (`SQLiteConnection.durableWriteTransaction`). `busy_timeout` covers other processes (backups, the CLI).
     private static func configure(writer: SQLiteConnection) throws {
         try writer.exec("PRAGMA busy_timeout = 5000")
         let mode = try writer.scalarText("PRAGMA journal_mode = WAL")

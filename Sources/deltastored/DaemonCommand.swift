@@ -65,6 +65,8 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    // [auth] --jwt-keys, --bcrypt-cost, --access-token-ttl, --refresh-token-ttl (AuthSetup.swift).
+    @OptionGroup(title: "Authentication") var auth: AuthOptions
 
     func validate() throws {
         guard (1024...64 * 1024 * 1024).contains(maxMessageBytes) else {
@@ -83,6 +85,8 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // SIGHUP before the reload service traps it must not end the daemon.
+        signal(SIGHUP, SIG_IGN)
         SystemdIntegration.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "deltastored")
         let systemd: SystemdIntegration
@@ -124,7 +128,17 @@ struct DaemonCommand: AsyncParsableCommand {
             try? await threadPool.shutdownGracefully()
             throw ExitCode.failure
         }
-        let dispatcher = Dispatcher(info: info, operations: MarketDataOperations.all(store: marketStore, info: info), access: access)
+        // [auth] Key ring, password hashing, sessions, the auth.* operations, key reload step (AuthSetup.swift).
+        let authSetup: AuthSetup.Running
+        do {
+            authSetup = try await AuthSetup.start(options: auth, store: marketStore, stateDirectory: locations.stateDirectory, logger: logger)
+        } catch {
+            logger.critical("cannot set up authentication: \(error)")
+            await marketStore.close()
+            try? await threadPool.shutdownGracefully()
+            throw ExitCode.failure
+        }
+        let dispatcher = Dispatcher(info: info, operations: MarketDataOperations.all(store: marketStore, info: info) + authSetup.operations, access: access)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = DeltaStoreServer(
@@ -155,12 +169,12 @@ struct DaemonCommand: AsyncParsableCommand {
                             access.replace(with: policy)
                             return AccessSetup.describe(policy)
                         },
-                    ],
+                    ] + authSetup.reloadSteps, // [auth] the JWT key ring
                     notifier: systemd.notifier,
                     logger: logger,
                     readyStatus: { [systemd] in systemd.inheritedSocket.map { "serving on inherited socket \($0.name)" } ?? "serving on \(socketPath)" }
                 ))]
-                ,
+                + authSetup.services, // [auth] housekeeping
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -173,6 +187,7 @@ struct DaemonCommand: AsyncParsableCommand {
             failed = true
         }
         await marketStore.close()
+        await authSetup.shutdown() // [auth] the hashing threads
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
         if failed { throw ExitCode.failure }

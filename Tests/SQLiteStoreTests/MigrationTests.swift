@@ -29,7 +29,10 @@ struct MigrationTests {
             "table chains", "index chains_product_expiry_ts", "index chains_product_ts",
             "table expiries", "table products",
             "table quotes", "index quotes_product_ts", "index quotes_symbol_ts",
+            "table sessions", "index sessions_expires_at", "index sessions_family", "index sessions_revoked_at",
+            "index sessions_token_hash", "index sessions_user",
             "table ticks", "index ticks_product_tick_key", "index ticks_product_ts", "index ticks_ts",
+            "table users", "index users_email",
         ])
     }
 

@@ -1,0 +1,158 @@
+import Foundation
+import JWTKit
+import Logging
+import NIOConcurrencyHelpers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the key ring comes from, in order of precedence:
+/// 1. `--jwt-keys PATH` (`configured`);
+/// 2. `$CREDENTIALS_DIRECTORY/jwt-keys` when that file exists (systemd's
+///    `LoadCredential=jwt-keys:…`, `credential`);
+/// 3. `jwt-keys` in the state directory (`stateDirectory`), created with one
+///    new key (mode 0600) when missing.
+/// Keys never come from the command line itself.
+public enum KeySource: Sendable, Equatable, CustomStringConvertible {
+    case configured(path: String)
+    case credential(path: String)
+    case stateDirectory(path: String)
+
+    public static func resolve(explicitPath: String?, environment: [String: String], stateDirectory: String) -> KeySource {
+        if let explicitPath, !explicitPath.isEmpty { return .configured(path: explicitPath) }
+        if let directory = environment["CREDENTIALS_DIRECTORY"]?.split(separator: ":").first, !directory.isEmpty {
+            let path = String(directory) + "/" + KeyFile.fileName
+            if access(path, F_OK) == 0 { return .credential(path: path) }
+        }
+        return .stateDirectory(path: stateDirectory + "/" + KeyFile.fileName)
+    }
+
+    public var path: String {
+        switch self {
+        case .configured(let path), .credential(let path), .stateDirectory(let path): return path
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .configured(let path): return "--jwt-keys \(path)"
+        case .credential(let path): return "systemd credential \(path)"
+        case .stateDirectory(let path): return "state directory key file \(path)"
+        }
+    }
+}
+
+/// The HMAC keys tokens are signed and verified with, by `kid`.
+///
+/// The newest key (the last one of the file) signs; every key verifies, so a
+/// rotation never invalidates tokens in flight. `reload()` re-reads the file
+/// (the daemon calls it on SIGHUP) and swaps the whole ring at once; a file
+/// that does not load leaves the current ring in place. Readers take a
+/// snapshot, so a token is checked against one consistent ring.
+public final class KeyRing: Sendable {
+    /// One loaded ring: the keys in file order and the jwt-kit collection
+    /// holding them (HS256 each, registered under its `kid`).
+    public struct Snapshot: Sendable {
+        public let keys: [SigningKey]
+        let collection: JWTKeyCollection
+        private let kidSet: Set<String>
+
+        init(keys: [SigningKey]) async {
+            precondition(!keys.isEmpty, "a key ring needs a key")
+            let collection = JWTKeyCollection()
+            for key in keys {
+                await collection.add(hmac: HMACKey(from: key.secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.kid))
+            }
+            self.keys = keys
+            self.collection = collection
+            self.kidSet = Set(keys.map(\.kid))
+        }
+
+        /// The key that signs new tokens: the last one.
+        public var signingKey: SigningKey { keys[keys.count - 1] }
+        public var kids: [String] { keys.map(\.kid) }
+        public func has(kid: String) -> Bool { kidSet.contains(kid) }
+    }
+
+    public let source: KeySource?
+    private let current: NIOLockedValueBox<Snapshot>
+    private let logger: Logger
+
+    private init(source: KeySource?, snapshot: Snapshot, logger: Logger) {
+        self.source = source
+        self.current = NIOLockedValueBox(snapshot)
+        self.logger = logger
+    }
+
+    /// A ring of fixed keys, not backed by a file (tests, tools).
+    public convenience init(keys: [SigningKey], logger: Logger = Logger(label: "deltastore.auth.keys")) async {
+        self.init(source: nil, snapshot: await Snapshot(keys: keys), logger: logger)
+    }
+
+    /// Loads the ring from `source`; for `.stateDirectory`, creates the file
+    /// with a new key first when it does not exist, and logs where.
+    public static func open(_ source: KeySource, logger: Logger, clock: AuthClock = .system) async throws -> KeyRing {
+        if case .stateDirectory(let path) = source, access(path, F_OK) != 0, errno == ENOENT {
+            let kid = generatedKid(clock: clock)
+            do {
+                let key = try KeyFile.create(at: path, kid: kid)
+                logger.notice(
+                    "created a signing key at \(path) (no --jwt-keys and no systemd credential given); keep this file secret and back it up",
+                    metadata: ["kid": "\(key.kid)", "path": "\(path)"]
+                )
+            } catch {
+                // Another process may have created it meanwhile; reading it below tells.
+                if access(path, F_OK) != 0 { throw error }
+            }
+        }
+        let keys = try KeyFile.read(path: source.path)
+        let ring = KeyRing(source: source, snapshot: await Snapshot(keys: keys), logger: logger)
+        logger.info(
+            "loaded signing keys",
+            metadata: ["source": "\(source)", "keys": "\(keys.count)", "signing_kid": "\(keys[keys.count - 1].kid)"]
+        )
+        return ring
+    }
+
+    /// `kYYYYMMDD-xxxx`: dated, with a random suffix so two generated keys never share an id.
+    static func generatedKid(clock: AuthClock) -> String {
+        let seconds = clock.nowSeconds
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let date = String(format: "%04d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        return "k\(date)-\(SecureRandom.hexID(bytes: 2))"
+    }
+
+    /// The ring in use now.
+    public var snapshot: Snapshot { current.withLockedValue { $0 } }
+
+    /// Re-reads the key file and swaps the ring. Throws (leaving the current
+    /// ring in place) when the file cannot be used or the ring has no file.
+    @discardableResult
+    public func reload() async throws -> Snapshot {
+        guard let source else { throw KeyFileError("this key ring has no file to reload") }
+        let keys: [SigningKey]
+        do {
+            keys = try KeyFile.read(path: source.path)
+        } catch {
+            logger.error("key reload failed; keeping the current keys", metadata: ["error": "\(error)"])
+            throw error
+        }
+        let snapshot = await Snapshot(keys: keys)
+        let previous = current.withLockedValue { value -> Snapshot in
+            defer { value = snapshot }
+            return value
+        }
+        let added = Set(snapshot.kids).subtracting(previous.kids)
+        let removed = Set(previous.kids).subtracting(snapshot.kids)
+        logger.notice(
+            "reloaded signing keys",
+            metadata: [
+                "source": "\(source)", "keys": "\(keys.count)", "signing_kid": "\(snapshot.signingKey.kid)",
+                "added": "\(added.sorted().joined(separator: ","))", "removed": "\(removed.sorted().joined(separator: ","))",
+            ]
+        )
+        return snapshot
+    }
+}

@@ -1,0 +1,97 @@
+import Domain
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// Hashes and checks passwords with bcrypt, always on a thread pool.
+///
+/// - Every bcrypt computation runs on `threadPool` (the daemon gives auth a
+///   pool of its own, so logins never queue behind store queries or the
+///   reverse), never on the caller's thread.
+/// - `verifyUnknownUser` spends the same work as a real check against a hash of
+///   the configured cost (a dummy hash made at start), so an unknown email
+///   costs what a wrong password costs and timing does not reveal which emails
+///   are registered.
+/// - `needsRehash` tells when a stored hash is not `$2b$` at the configured
+///   cost; the login that proved the password then stores a new hash.
+/// - At most `maximumQueued` computations wait or run at once; beyond that
+///   requests fail at once with `AuthError.busy` instead of queueing for minutes.
+public final class PasswordHasher: Sendable {
+    /// The costs `--bcrypt-cost` accepts: 4 (tests) to 17 (≈ 5 s per hash).
+    public static let costRange = 4...17
+    public static let defaultCost = 12
+
+    public let cost: Int
+    public let maximumQueued: Int
+    private let threadPool: NIOThreadPool
+    private let dummyHash: String
+    private let queued = NIOLockedValueBox(0)
+
+    private init(cost: Int, threadPool: NIOThreadPool, dummyHash: String, maximumQueued: Int) {
+        self.cost = cost
+        self.threadPool = threadPool
+        self.dummyHash = dummyHash
+        self.maximumQueued = maximumQueued
+    }
+
+    /// Makes the hasher and its dummy hash (one bcrypt computation at `cost`).
+    public static func make(cost: Int, threadPool: NIOThreadPool, maximumQueued: Int = 256) async throws -> PasswordHasher {
+        guard costRange.contains(cost) else {
+            throw FieldError("bcrypt cost", "must be between \(costRange.lowerBound) and \(costRange.upperBound), got \(cost)")
+        }
+        let dummyPassword = Base64URL.encode(SecureRandom.bytes(24))
+        let dummy = try await threadPool.runIfActive { try Bcrypt.hash(dummyPassword, cost: cost) }
+        return PasswordHasher(cost: cost, threadPool: threadPool, dummyHash: dummy, maximumQueued: max(1, maximumQueued))
+    }
+
+    /// A new `$2b$` hash of `password` at the configured cost.
+    public func hash(_ password: String) async throws -> String {
+        let cost = self.cost
+        return try await run { try Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// Whether `password` matches `storedHash` (compared in constant time).
+    /// False for a stored hash libxcrypt cannot read.
+    public func verify(_ password: String, against storedHash: String) async throws -> Bool {
+        try await run {
+            guard let computed = Bcrypt.crypt(password, setting: storedHash) else { return false }
+            return ConstantTime.equal(Array(computed.utf8), Array(storedHash.utf8))
+        }
+    }
+
+    /// The work of `verify` against a hash of the configured cost, for a login
+    /// whose email matches no user. Always "no match".
+    public func verifyUnknownUser(_ password: String) async throws {
+        _ = try await verify(password, against: dummyHash)
+    }
+
+    /// True when `storedHash` is not bcrypt `$2b$` at the configured cost.
+    public func needsRehash(_ storedHash: String) -> Bool {
+        !storedHash.hasPrefix(Bcrypt.prefix) || Bcrypt.cost(of: storedHash) != cost
+    }
+
+    /// The cost of a bcrypt hash, or nil when it is not one.
+    public static func cost(of hash: String) -> Int? {
+        Bcrypt.cost(of: hash)
+    }
+
+    /// Computations waiting or running now.
+    public var queuedCount: Int { queued.withLockedValue { $0 } }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let admitted = queued.withLockedValue { count -> Bool in
+            guard count < maximumQueued else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw AuthError.busy("too many logins in progress; try again shortly") }
+        defer { queued.withLockedValue { $0 -= 1 } }
+        do {
+            return try await threadPool.runIfActive(body)
+        } catch is CancellationError where !Task.isCancelled {
+            // runIfActive reports a stopped pool as cancellation.
+            throw AuthError.unavailable("password hashing is not available: the daemon is stopping")
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw AuthError.unavailable("password hashing is not available: the daemon is stopping")
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import JWTKit
+
+/// What access tokens say and how long they live.
+public struct TokenSettings: Sendable {
+    /// `iss` of every token issued, and the only one accepted.
+    public var issuer: String
+    /// `aud` of every token issued; a token must name it to be accepted.
+    public var audience: String
+    /// Access-token lifetime in seconds (default 15 minutes).
+    public var accessTokenLifetime: Int64
+    /// Clock skew tolerated for `iat` and `nbf` in the future, in seconds.
+    public var leeway: Int64
+
+    public static let defaultIssuer = "deltastored"
+    public static let defaultAudience = "deltastream"
+    public static let defaultAccessTokenLifetime: Int64 = 15 * 60
+    /// The only signing algorithm issued or accepted.
+    public static let algorithm = "HS256"
+    /// Longer strings are not tokens this server issued.
+    public static let maximumTokenBytes = 8192
+
+    public init(
+        issuer: String = defaultIssuer, audience: String = defaultAudience,
+        accessTokenLifetime: Int64 = defaultAccessTokenLifetime, leeway: Int64 = 30
+    ) {
+        self.issuer = issuer
+        self.audience = audience
+        self.accessTokenLifetime = accessTokenLifetime
+        self.leeway = leeway
+    }
+}
+
+/// A freshly signed access token.
+public struct IssuedAccessToken: Sendable {
+    public let token: String
+    public let claims: AccessClaims
+    public let kid: String
+    /// `exp` in milliseconds since the epoch (for BSON datetimes).
+    public var expiresAtMilliseconds: Int64 { claims.expiresAt * 1000 }
+}
+
+/// An access token that passed every check (revocation is the session
+/// service's business, see `SessionService.verify`).
+public struct VerifiedAccessToken: Sendable, Equatable {
+    public let userID: String
+    public let email: String
+    /// The session family (`sid`).
+    public let sessionID: String
+    public let tokenID: String
+    public let kid: String
+    public let expiresAtMilliseconds: Int64
+}
+
+/// Signs and verifies access tokens (JWS compact, HS256) with the key ring,
+/// through jwt-kit.
+///
+/// Verification follows RFC 8725. Before any key is used the token must be
+/// three non-empty base64url parts (no padding, at most 8 KiB) and its header
+/// must say `alg: "HS256"` (an explicit allowlist: `none`, HS384, RS256 and
+/// everything else are refused), `typ` absent or `JWT`, no `crit`, and a
+/// `kid` that is in the ring (jwt-kit would otherwise fall back to a default
+/// key). jwt-kit then checks the HMAC (in constant time) and decodes the
+/// claims, which are checked here: `typ` is `access`, `iss` and `aud` match,
+/// `sub` equals `user_id`, `iat` and `nbf` are not in the future (beyond
+/// `leeway`), the lifetime `exp - iat` is positive and no longer than this
+/// server issues (plus `leeway`), and `exp` has not passed.
+///
+/// Every failure is `AuthError.tokenInvalid` except a passed `exp`
+/// (`tokenExpired`).
+public final class TokenService: Sendable {
+    public let keyRing: KeyRing
+    public let settings: TokenSettings
+    private let clock: AuthClock
+
+    public init(keyRing: KeyRing, settings: TokenSettings = TokenSettings(), clock: AuthClock = .system) {
+        self.keyRing = keyRing
+        self.settings = settings
+        self.clock = clock
+    }
+
+    /// Signs a new access token with the newest key.
+    public func issue(userID: String, email: String, sessionID: String) async throws -> IssuedAccessToken {
+        let now = clock.nowSeconds
+        let claims = AccessClaims(
+            subject: userID, userID: userID, email: email, issuedAt: now, expiresAt: now + settings.accessTokenLifetime,
+            tokenID: Base64URL.encode(SecureRandom.bytes(16)), issuer: settings.issuer,
+            audience: AudienceClaim(value: [settings.audience]), type: AccessClaims.accessType, sessionID: sessionID
+        )
+        let snapshot = keyRing.snapshot
+        let kid = snapshot.signingKey.kid
+        var header = JWTHeader()
+        header.alg = TokenSettings.algorithm
+        header.typ = "JWT"
+        let token = try await snapshot.collection.sign(claims, kid: JWKIdentifier(string: kid), header: header)
+        return IssuedAccessToken(token: token, claims: claims, kid: kid)
+    }
+
+    private struct Header: Decodable {
+        var alg: String?
+        var typ: String?
+        var kid: String?
+        var crit: [String]?
+    }
+
+    /// Checks `token` as described above.
+    public func verify(_ token: String) async throws(AuthError) -> VerifiedAccessToken {
+        let bytes = Array(token.utf8)
+        guard !bytes.isEmpty else { throw .tokenInvalid("empty token") }
+        guard bytes.count <= TokenSettings.maximumTokenBytes else {
+            throw .tokenInvalid("longer than \(TokenSettings.maximumTokenBytes) bytes")
+        }
+        let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3 else {
+            if parts.count == 1, RefreshToken.isWellFormed(token) {
+                throw .tokenInvalid("a refresh token is not an access token")
+            }
+            throw .tokenInvalid("not a JWT: expected three parts separated by '.'")
+        }
+        guard parts.allSatisfy({ $0.allSatisfy(Base64URL.isAlphabet) }) else {
+            throw .tokenInvalid("not base64url (only A-Z a-z 0-9 - _ and no padding)")
+        }
+        guard !parts[0].isEmpty, !parts[1].isEmpty else { throw .tokenInvalid("empty header or claims") }
+        guard let headerJSON = Base64URL.decode(bytes: parts[0]), let header = try? JSONDecoder().decode(Header.self, from: Data(headerJSON)) else {
+            throw .tokenInvalid("the header is not a base64url JSON object")
+        }
+        guard header.alg == TokenSettings.algorithm else {
+            throw .tokenInvalid("algorithm \(Self.quoted(header.alg)) is not accepted (only \(TokenSettings.algorithm))")
+        }
+        if let type = header.typ, type.uppercased() != "JWT" { throw .tokenInvalid("header typ \(Self.quoted(type)) is not JWT") }
+        guard header.crit == nil else { throw .tokenInvalid("critical header extensions are not supported") }
+        guard let kid = header.kid else { throw .tokenInvalid("no key id (kid) in the header") }
+        guard !parts[2].isEmpty else { throw .tokenInvalid("unsigned token (no signature)") }
+        let snapshot = keyRing.snapshot
+        guard snapshot.has(kid: kid) else { throw .tokenInvalid("signed with an unknown key \(Self.quoted(kid))") }
+
+        let claims: AccessClaims
+        do {
+            claims = try await snapshot.collection.verify(token, as: AccessClaims.self)
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            throw .tokenInvalid("bad signature")
+        } catch {
+            throw .tokenInvalid("malformed claims")
+        }
+
+        let now = clock.nowSeconds
+        guard claims.type == AccessClaims.accessType else { throw .tokenInvalid("not an access token (typ \(Self.quoted(claims.type)))") }
+        guard claims.issuer == settings.issuer else { throw .tokenInvalid("issued by \(Self.quoted(claims.issuer)), not \(settings.issuer)") }
+        guard claims.audience.value.contains(settings.audience) else { throw .tokenInvalid("not issued for \(settings.audience)") }
+        guard !claims.userID.isEmpty, claims.subject == claims.userID, !claims.sessionID.isEmpty else {
+            throw .tokenInvalid("inconsistent subject claims")
+        }
+        guard claims.issuedAt <= now + settings.leeway else { throw .tokenInvalid("issued in the future") }
+        if let notBefore = claims.notBefore, notBefore > now + settings.leeway { throw .tokenInvalid("not valid yet (nbf)") }
+        let lifetime = claims.expiresAt - claims.issuedAt
+        guard lifetime > 0, lifetime <= settings.accessTokenLifetime + settings.leeway else {
+            throw .tokenInvalid("lifetime of \(lifetime) s is not one this server issues")
+        }
+        guard now < claims.expiresAt else { throw .tokenExpired("the access token expired; refresh it") }
+        return VerifiedAccessToken(
+            userID: claims.userID, email: claims.email, sessionID: claims.sessionID, tokenID: claims.tokenID, kid: kid,
+            expiresAtMilliseconds: claims.expiresAt * 1000
+        )
+    }
+
+    /// A client-supplied header value for an error message: short, printable, quoted.
+    private static func quoted(_ value: String?) -> String {
+        guard let value else { return "(none)" }
+        let clean = value.unicodeScalars.prefix(32).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
+        return "'" + String(clean) + (value.unicodeScalars.count > 32 ? "…" : "") + "'"
+    }
+}

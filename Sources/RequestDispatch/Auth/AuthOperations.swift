@@ -1,0 +1,160 @@
+import Auth
+import BSONCore
+import Domain
+import WireProtocol
+
+/// `auth.register`, `auth.login`, `auth.verify`, `auth.refresh`, `auth.logout`,
+/// over one `SessionService`.
+///
+/// Results keep DeltaStream's field names (`token`, `user {id, email, name}`,
+/// `valid`, `user_id`, `email`) so existing callers map over directly. The
+/// handlers validate arguments on the event loop and run everything else as
+/// a task (`AsyncWork`): bcrypt runs on the auth thread pool, store calls on
+/// the store's, and `auth.verify` touches neither (a signature check and an
+/// in-memory revocation lookup), so it stays fast while logins run.
+public enum AuthOperations {
+    public static func all(service: SessionService) -> [Operation] {
+        [register(service), login(service), verify(service), refresh(service), logout(service)]
+    }
+
+    /// Arguments longer than this are refused before any rule is applied.
+    static let maximumPasswordArgumentBytes = 4096
+    static let maximumTokenArgumentBytes = 16 * 1024
+
+    static let loginResultShape = "{user: {id: string, email: string, name: string|null}, token: string, refresh_token: string, expires_at: datetime, refresh_expires_at: datetime}"
+
+    static func register(_ service: SessionService) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "auth.register", group: .auth,
+            summary: "Create a user (email trimmed and lower-cased; password 8 to 72 bytes of UTF-8) and log it in: an access token and a refresh token.",
+            arguments: [
+                .init("email", "string", required: true, "Email address: at most 254 bytes, exactly one '@'."),
+                .init("password", "string", required: true, "8 to 72 bytes of UTF-8, no NUL (longer passwords are refused, never truncated)."),
+                .init("name", "string", "Display name, at most 256 bytes."),
+            ],
+            result: loginResultShape,
+            errors: [.conflict]
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["email", "password", "name"])
+            let email = try EmailAddress(normalizing: try arguments.string("email", required: true, maxBytes: 1024) ?? "")
+            let password = try arguments.string("password", required: true, maxBytes: maximumPasswordArgumentBytes) ?? ""
+            try PasswordRule.checkNew(password)
+            let name = try arguments.string("name", maxBytes: User.maximumNameBytes)
+            let peer = context.peer?.uid
+            let logger = context.logger
+            return AsyncWork.run(context) {
+                loginDocument(try await service.register(email: email, password: password, name: name, peer: peer, logger: logger))
+            }
+        }
+    }
+
+    static func login(_ service: SessionService) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "auth.login", group: .auth,
+            summary: "Log in with email and password. Unknown email and wrong password get the same UNAUTHENTICATED; repeated failures get RATE_LIMITED with details.retry_after_ms.",
+            arguments: [
+                .init("email", "string", required: true, "Email address (trimmed and lower-cased before lookup)."),
+                .init("password", "string", required: true, "1 to 72 bytes of UTF-8."),
+            ],
+            result: loginResultShape,
+            errors: [.unauthenticated, .rateLimited]
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["email", "password"])
+            let email = try EmailAddress(normalizing: try arguments.string("email", required: true, maxBytes: 1024) ?? "")
+            let password = try arguments.string("password", required: true, maxBytes: maximumPasswordArgumentBytes) ?? ""
+            try PasswordRule.checkPresented(password)
+            let peer = context.peer?.uid
+            let logger = context.logger
+            return AsyncWork.run(context) {
+                loginDocument(try await service.login(email: email, password: password, peer: peer, logger: logger))
+            }
+        }
+    }
+
+    static func verify(_ service: SessionService) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "auth.verify", group: .auth,
+            summary: "Check an access token: signature, algorithm, type, issuer, audience, times, and whether its session was revoked.",
+            arguments: [.init("token", "string", required: true, "An access token (JWT).")],
+            result: "{valid: true, user_id: string, email: string, expires_at: datetime}",
+            errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["token"])
+            let token = try arguments.string("token", required: true, maxBytes: maximumTokenArgumentBytes) ?? ""
+            return AsyncWork.run(context) {
+                let verified = try await service.verify(token)
+                return BSONDocument([
+                    ("valid", .bool(true)), ("user_id", .string(verified.userID)), ("email", .string(verified.email)),
+                    ("expires_at", .datetime(verified.expiresAtMilliseconds)),
+                ])
+            }
+        }
+    }
+
+    static func refresh(_ service: SessionService) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "auth.refresh", group: .auth,
+            summary: "Exchange a refresh token for a new access token and a new refresh token (the old one is then used up; presenting it again revokes the session, except for a retry by the same peer within 10 s).",
+            arguments: [.init("refresh_token", "string", required: true, "The refresh token of the latest login or refresh.")],
+            result: "{token: string, refresh_token: string, expires_at: datetime, refresh_expires_at: datetime}",
+            errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["refresh_token"])
+            let token = try arguments.string("refresh_token", required: true, maxBytes: maximumTokenArgumentBytes) ?? ""
+            let peer = context.peer?.uid
+            let logger = context.logger
+            return AsyncWork.run(context) {
+                let tokens = try await service.refresh(token, peer: peer, logger: logger)
+                return BSONDocument([
+                    ("token", .string(tokens.access.token)), ("refresh_token", .string(tokens.refreshToken)),
+                    ("expires_at", .datetime(tokens.access.expiresAtMilliseconds)),
+                    ("refresh_expires_at", .datetime(tokens.refreshExpiresAtMilliseconds)),
+                ])
+            }
+        }
+    }
+
+    static func logout(_ service: SessionService) -> Operation {
+        let descriptor = OperationDescriptor(
+            name: "auth.logout", group: .auth,
+            summary: "Revoke the session of a refresh token and/or access token, or every session of its user (all_sessions). Takes effect on the next auth.verify.",
+            arguments: [
+                .init("refresh_token", "string", "A refresh token of the session."),
+                .init("token", "string", "An access token of the session."),
+                .init("all_sessions", "bool", "Revoke every session of the token's user (default false)."),
+            ],
+            result: "{revoked: int32}",
+            errors: [.tokenExpired, .tokenInvalid]
+        )
+        return Operation(descriptor) { args, context in
+            let arguments = try Arguments(args, allowed: ["refresh_token", "token", "all_sessions"])
+            let refreshToken = try arguments.string("refresh_token", maxBytes: maximumTokenArgumentBytes)
+            let accessToken = try arguments.string("token", maxBytes: maximumTokenArgumentBytes)
+            let all = try arguments.bool("all_sessions") ?? false
+            guard refreshToken != nil || accessToken != nil else {
+                throw WireError.invalidArgument(field: "refresh_token", reason: "give refresh_token, token, or both")
+            }
+            let logger = context.logger
+            return AsyncWork.run(context) {
+                let revoked = try await service.logout(refreshToken: refreshToken, accessToken: accessToken, allSessions: all, logger: logger)
+                return ["revoked": .int32(Int32(clamping: revoked))]
+            }
+        }
+    }
+
+    static func loginDocument(_ result: LoginResult) -> BSONDocument {
+        let user = result.user
+        let tokens = result.tokens
+        return BSONDocument([
+            ("user", .document(BSONDocument([("id", .string(user.id)), ("email", .string(user.email)), ("name", user.name.map(BSONValue.string) ?? .null)]))),
+            ("token", .string(tokens.access.token)),
+            ("refresh_token", .string(tokens.refreshToken)),
+            ("expires_at", .datetime(tokens.access.expiresAtMilliseconds)),
+            ("refresh_expires_at", .datetime(tokens.refreshExpiresAtMilliseconds)),
+        ])
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import Auth
+import Domain
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import RequestDispatch
+import ServiceLifecycle
+
+/// The auth options of `deltastored`.
+struct AuthOptions: ParsableArguments {
+    @Option(
+        name: .customLong("jwt-keys"),
+        help: ArgumentHelp(
+            "File of JWT signing keys: one `KID BASE64URL-SECRET` per line, the last one signs, all verify; not readable by others.",
+            discussion: "Default: $CREDENTIALS_DIRECTORY/jwt-keys when it exists (systemd LoadCredential=), else jwt-keys in the state directory, created with a new key when missing. Reloaded on SIGHUP.",
+            valueName: "path"
+        )
+    )
+    var jwtKeys: String?
+
+    @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost of new password hashes (4 to 17). Stored hashes of another cost are re-hashed at their next login.")
+    var bcryptCost: Int = PasswordHasher.defaultCost
+
+    @Option(name: .customLong("access-token-ttl"), help: "Lifetime of access tokens: seconds, or a number with s, m, h or d (1m to 1d).")
+    var accessTokenTTL: AuthDuration = AuthDuration(seconds: TokenSettings.defaultAccessTokenLifetime)
+
+    @Option(name: .customLong("refresh-token-ttl"), help: "Lifetime of refresh tokens: seconds, or a number with s, m, h or d (1h to 365d, longer than the access-token lifetime).")
+    var refreshTokenTTL: AuthDuration = AuthDuration(seconds: SessionSettings.defaultRefreshTokenLifetime / 1000)
+
+    func validate() throws {
+        guard PasswordHasher.costRange.contains(bcryptCost) else {
+            throw ValidationError("--bcrypt-cost must be between \(PasswordHasher.costRange.lowerBound) and \(PasswordHasher.costRange.upperBound)")
+        }
+        guard (60...86_400).contains(accessTokenTTL.seconds) else { throw ValidationError("--access-token-ttl must be between 1m and 1d") }
+        guard (3600...365 * 86_400).contains(refreshTokenTTL.seconds) else { throw ValidationError("--refresh-token-ttl must be between 1h and 365d") }
+        guard refreshTokenTTL.seconds > accessTokenTTL.seconds else {
+            throw ValidationError("--refresh-token-ttl must be longer than --access-token-ttl")
+        }
+    }
+}
+
+/// A duration option: `900`, `900s`, `15m`, `12h`, `30d`.
+struct AuthDuration: ExpressibleByArgument, Sendable, CustomStringConvertible {
+    var seconds: Int64
+
+    init(seconds: Int64) {
+        self.seconds = seconds
+    }
+
+    init?(argument: String) {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        var text = Substring(argument)
+        var unit: Int64 = 1
+        if let last = text.last, let factor = units[last] {
+            unit = factor
+            text = text.dropLast()
+        }
+        guard !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber), let value = Int64(text), value <= 100 * 365 * 86_400 else { return nil }
+        seconds = value * unit
+    }
+
+    var description: String {
+        if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
+        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        if seconds % 60 == 0 { return "\(seconds / 60)m" }
+        return "\(seconds)s"
+    }
+
+    var defaultValueDescription: String { description }
+}
+
+/// Builds auth for the daemon: the key ring, the password hasher and its
+/// thread pool, the token and session services, the `auth.*` operations, the
+/// key-ring reload step (run on SIGHUP by `ReloadService`, between its
+/// RELOADING=1 and READY=1) and the housekeeping service.
+///
+/// Auth is offered only when the store keeps users and sessions (conforms to
+/// `AuthStore`; the SQLite store does). Otherwise the daemon serves without
+/// the `auth.*` operations and says so in its log.
+enum AuthSetup {
+    /// What `DaemonCommand` wires in.
+    struct Running {
+        /// The `auth.*` operations (empty when the store has no auth).
+        var operations: [RequestDispatch.Operation]
+        /// Housekeeping, for the service group.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration]
+        /// What SIGHUP reloads for auth: the key ring (`ReloadService` runs
+        /// these steps; each returns a summary for the log).
+        var reloadSteps: [ReloadService.Step]
+        private var hashingPool: NIOThreadPool?
+
+        init(
+            operations: [RequestDispatch.Operation], services: [ServiceGroupConfiguration.ServiceConfiguration],
+            reloadSteps: [ReloadService.Step], hashingPool: NIOThreadPool?
+        ) {
+            self.operations = operations
+            self.services = services
+            self.reloadSteps = reloadSteps
+            self.hashingPool = hashingPool
+        }
+
+        /// Stops the hashing threads (after the service group has stopped).
+        func shutdown() async {
+            try? await hashingPool?.shutdownGracefully()
+        }
+    }
+
+    /// Threads for bcrypt: half the cores (at least one), apart from the
+    /// store's pool, so logins neither wait for queries nor hold them up, and
+    /// the event loops keep a core while logins run.
+    static var hashingThreads: Int { max(1, System.coreCount / 2) }
+
+    /// How often `AuthMaintenanceService` runs.
+    static let maintenanceInterval: Duration = .seconds(60)
+
+    static func start(options: AuthOptions, store: any MarketStore, stateDirectory: String, logger: Logger) async throws -> Running {
+        guard let authStore = store as? any AuthStore else {
+            logger.warning("the \(store.kind) store keeps no users or sessions yet: the auth.* operations are not offered")
+            return Running(operations: [], services: [], reloadSteps: [], hashingPool: nil)
+        }
+
+        let source = KeySource.resolve(explicitPath: options.jwtKeys, environment: ProcessInfo.processInfo.environment, stateDirectory: stateDirectory)
+        let keyRing = try await KeyRing.open(source, logger: logger)
+
+        let pool = NIOThreadPool(numberOfThreads: hashingThreads)
+        pool.start()
+        do {
+            let hasher = try await PasswordHasher.make(cost: options.bcryptCost, threadPool: pool)
+            let tokenSettings = TokenSettings(accessTokenLifetime: options.accessTokenTTL.seconds)
+            let tokens = TokenService(keyRing: keyRing, settings: tokenSettings)
+            let revocations = RevocationList(retentionMilliseconds: (tokenSettings.accessTokenLifetime + tokenSettings.leeway) * 1000 + 60_000)
+            try await revocations.load(from: authStore.sessions, now: AuthClock.system.nowMilliseconds)
+            let service = SessionService(
+                store: authStore, hasher: hasher, tokens: tokens, throttle: LoginThrottle(), revocations: revocations,
+                settings: SessionSettings(refreshTokenLifetime: options.refreshTokenTTL.seconds * 1000)
+            )
+            let reloadKeys = ReloadService.Step(name: "jwt keys") {
+                let snapshot = try await keyRing.reload()
+                return "\(snapshot.keys.count) key\(snapshot.keys.count == 1 ? "" : "s"), signing with \(snapshot.signingKey.kid)"
+            }
+            logger.info(
+                "auth ready",
+                metadata: [
+                    "keys": "\(keyRing.source.map(String.init(describing:)) ?? "-")", "signing_kid": "\(keyRing.snapshot.signingKey.kid)",
+                    "bcrypt_cost": "\(hasher.cost)", "hashing_threads": "\(hashingThreads)",
+                    "access_ttl": "\(options.accessTokenTTL)", "refresh_ttl": "\(options.refreshTokenTTL)",
+                    "revoked_sessions": "\(revocations.count)",
+                ]
+            )
+            return Running(
+                operations: AuthOperations.all(service: service),
+                services: [
+                    .init(service: AuthMaintenanceService(service: service, interval: maintenanceInterval, logger: logger), successTerminationBehavior: .ignore),
+                ],
+                reloadSteps: [reloadKeys], hashingPool: pool
+            )
+        } catch {
+            try? await pool.shutdownGracefully()
+            throw error
+        }
+    }
+}
