@@ -7,8 +7,8 @@ import WireProtocol
 ///
 /// Work whose deadline has already passed when it would start is not started
 /// (DEADLINE_EXCEEDED), so a backlog of expired requests cannot keep the store busy.
-enum AsyncWork {
-    static func run(_ context: RequestContext, _ body: @escaping @Sendable () async throws -> BSONDocument) -> HandlerResult {
+public enum AsyncWork {
+    public static func run(_ context: RequestContext, _ body: @escaping @Sendable () async throws -> BSONDocument) -> HandlerResult {
         let promise = context.eventLoop.makePromise(of: BSONDocument.self)
         let deadline = context.deadline
         promise.completeWithTask {

@@ -88,12 +88,12 @@ enum AuthSetup {
         var services: [ServiceGroupConfiguration.ServiceConfiguration]
         /// What SIGHUP reloads for auth: the key ring (`ReloadService` runs
         /// these steps; each returns a summary for the log).
-        var reloadSteps: [ReloadService.Step]
+        var reloadSteps: [Reloader.Step]
         private var hashingPool: NIOThreadPool?
 
         init(
             operations: [RequestDispatch.Operation], services: [ServiceGroupConfiguration.ServiceConfiguration],
-            reloadSteps: [ReloadService.Step], hashingPool: NIOThreadPool?
+            reloadSteps: [Reloader.Step], hashingPool: NIOThreadPool?
         ) {
             self.operations = operations
             self.services = services
@@ -136,7 +136,7 @@ enum AuthSetup {
                 store: authStore, hasher: hasher, tokens: tokens, throttle: LoginThrottle(), revocations: revocations,
                 settings: SessionSettings(refreshTokenLifetime: options.refreshTokenTTL.seconds * 1000)
             )
-            let reloadKeys = ReloadService.Step(name: "jwt keys") {
+            let reloadKeys = Reloader.Step(name: "jwt keys") {
                 let snapshot = try await keyRing.reload()
                 return "\(snapshot.keys.count) key\(snapshot.keys.count == 1 ? "" : "s"), signing with \(snapshot.signingKey.kid)"
             }

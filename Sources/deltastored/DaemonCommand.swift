@@ -138,7 +138,23 @@ struct DaemonCommand: AsyncParsableCommand {
             try? await threadPool.shutdownGracefully()
             throw ExitCode.failure
         }
-        let dispatcher = Dispatcher(info: info, operations: MarketDataOperations.all(store: marketStore, info: info) + authSetup.operations, access: access)
+        let reloader = Reloader(
+            steps: [
+                .init(name: "access rules") {
+                    let policy = try AccessSetup.load(path: rulesPath)
+                    access.replace(with: policy)
+                    return AccessSetup.describe(policy)
+                },
+            ] + authSetup.reloadSteps, // [auth] the JWT key ring
+            notifier: systemd.notifier,
+            logger: logger,
+            readyStatus: { [systemd] in systemd.inheritedSocket.map { "serving on inherited socket \($0.name)" } ?? "serving on \(socketPath)" }
+        )
+        let dispatcher = Dispatcher(
+            info: info,
+            operations: MarketDataOperations.all(store: marketStore, info: info) + authSetup.operations + [reloader.operation()],
+            access: access
+        )
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = DeltaStoreServer(
@@ -162,18 +178,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)]
                 + systemd.services(group: group, store: marketStore, statistics: dispatcher.statistics, logger: logger)
-                + [.init(service: ReloadService(
-                    steps: [
-                        .init(name: "access rules") {
-                            let policy = try AccessSetup.load(path: rulesPath)
-                            access.replace(with: policy)
-                            return AccessSetup.describe(policy)
-                        },
-                    ] + authSetup.reloadSteps, // [auth] the JWT key ring
-                    notifier: systemd.notifier,
-                    logger: logger,
-                    readyStatus: { [systemd] in systemd.inheritedSocket.map { "serving on inherited socket \($0.name)" } ?? "serving on \(socketPath)" }
-                ))]
+                + [.init(service: ReloadService(reloader: reloader))]
                 + authSetup.services, // [auth] housekeeping
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger

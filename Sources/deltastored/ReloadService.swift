@@ -1,17 +1,28 @@
+import BSONCore
 import Logging
+import RequestDispatch
 import ServiceLifecycle
-import UnixSignals
 import Systemd
+import UnixSignals
+import WireProtocol
 
-/// SIGHUP: re-reads what can change without a restart (the access rules, the
-/// JWT key ring), between RELOADING=1 and READY=1 notifications, without
-/// dropping connections. A step that fails keeps its previous configuration
-/// and is logged; the others still apply.
-struct ReloadService: Service {
+/// Re-reads what can change without a restart (the access rules, the JWT key
+/// ring), between RELOADING=1 and READY=1 notifications, without dropping
+/// connections. A step that fails keeps its previous configuration and is
+/// logged; the others still apply. Triggered by SIGHUP (`ReloadService`) or by
+/// the `reload` operation; one reload runs at a time.
+actor Reloader {
     /// One thing to reload: a name for the logs and the work.
     struct Step: Sendable {
         var name: String
         var reload: @Sendable () async throws -> String
+    }
+
+    /// What one step did.
+    struct Outcome: Sendable {
+        var name: String
+        var ok: Bool
+        var summary: String
     }
 
     let steps: [Step]
@@ -19,20 +30,62 @@ struct ReloadService: Service {
     let logger: Logger
     let readyStatus: @Sendable () -> String
 
+    init(steps: [Step], notifier: ServiceNotifier, logger: Logger, readyStatus: @escaping @Sendable () -> String) {
+        self.steps = steps
+        self.notifier = notifier
+        self.logger = logger
+        self.readyStatus = readyStatus
+    }
+
+    func reload(trigger: String) async -> [Outcome] {
+        notifier.reloading(status: "reloading \(steps.map(\.name).joined(separator: ", "))")
+        logger.notice("\(trigger): reloading", metadata: ["steps": "\(steps.map(\.name))"])
+        var outcomes: [Outcome] = []
+        for step in steps {
+            do {
+                let summary = try await step.reload()
+                logger.notice("reloaded \(step.name)", metadata: ["summary": "\(summary)"])
+                outcomes.append(Outcome(name: step.name, ok: true, summary: summary))
+            } catch {
+                logger.error("reload of \(step.name) failed; keeping the previous one: \(error)")
+                outcomes.append(Outcome(name: step.name, ok: false, summary: String(describing: error)))
+            }
+        }
+        notifier.ready(status: readyStatus())
+        return outcomes
+    }
+
+    /// The `reload` operation (group admin): the same reload as SIGHUP, with
+    /// each step's outcome in the reply.
+    nonisolated func operation() -> RequestDispatch.Operation {
+        let descriptor = OperationDescriptor(
+            name: "reload", group: .admin,
+            summary: "Re-read the access rules and the JWT key ring, as SIGHUP does, without dropping connections; a step that fails keeps its previous configuration.",
+            result: "{steps: [{name: string, ok: bool, summary: string}]}"
+        )
+        return RequestDispatch.Operation(descriptor) { [self] args, context in
+            _ = try Arguments(args, allowed: [])
+            return AsyncWork.run(context) {
+                let outcomes = await self.reload(trigger: "reload operation")
+                let steps: [BSONValue] = outcomes.map { outcome in
+                    .document(["name": .string(outcome.name), "ok": .bool(outcome.ok), "summary": .string(outcome.summary)])
+                }
+                return ["steps": .array(steps)]
+            }
+        }
+    }
+}
+
+/// SIGHUP → `Reloader.reload`. (SIGHUP is ignored from the daemon's first
+/// instant, so one that arrives before this service runs is simply lost,
+/// never fatal.)
+struct ReloadService: Service {
+    let reloader: Reloader
+
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
-            notifier.reloading(status: "reloading \(steps.map(\.name).joined(separator: ", "))")
-            logger.notice("SIGHUP: reloading", metadata: ["steps": "\(steps.map(\.name))"])
-            for step in steps {
-                do {
-                    let summary = try await step.reload()
-                    logger.notice("reloaded \(step.name)", metadata: ["summary": "\(summary)"])
-                } catch {
-                    logger.error("reload of \(step.name) failed; keeping the previous one: \(error)")
-                }
-            }
-            notifier.ready(status: readyStatus())
+            _ = await reloader.reload(trigger: "SIGHUP")
         }
     }
 }

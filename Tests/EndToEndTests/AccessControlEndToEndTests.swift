@@ -88,4 +88,22 @@ final class AccessControlEndToEndTests: DaemonTestCase {
         XCTAssertEqual(try ctl(uid: 65534, gid: 65534, insert).status, 0)
         XCTAssertTrue(daemon.log.contains("keeping the previous one"), daemon.log)
     }
+
+    func testReloadOperationIsAdminOnlyAndReportsEachStep() throws {
+        let rules = directory.file("access.conf")
+        try "uid:0 all\nuser:nobody read\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules])
+        openSocketToEveryone()
+        let denied = try ctl(uid: 65534, gid: 65534, ["call", "reload"])
+        XCTAssertEqual(denied.status, 1)
+        XCTAssertTrue(denied.stderr.hasPrefix("PERMISSION_DENIED"), denied.stderr)
+
+        try "uid:0 all\nuser:nobody read write\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        let reply = try roundTrip(RequestBuilder.request(id: 1, op: "reload"))
+        let steps = (reply["result"]?.documentValue?["steps"]?.arrayValue ?? []).compactMap(\.documentValue)
+        XCTAssertEqual(steps.compactMap { $0["name"]?.stringValue }, ["access rules", "jwt keys"], "\(reply)")
+        XCTAssertTrue(steps.allSatisfy { $0["ok"] == .bool(true) }, "\(reply)")
+        let insert = ["call", "ticks.insert", "--args", #"{"ticks": [{"product": "NIFTY", "price": 1.5, "timestamp": {"$date": "2025-01-30T09:15:00Z"}}]}"#]
+        XCTAssertEqual(try ctl(uid: 65534, gid: 65534, insert).status, 0, "the reloaded rules apply")
+    }
 }

@@ -345,7 +345,31 @@ final class AuthTests: DaemonTestCase {
     // MARK: The log
 
     func testTheLogOfAFullSessionHoldsNoPasswordOrToken() throws {
-        let daemon = try authDaemon(extra: ["--log-level", "trace"])
+        try checkFullSessionLog(journal: false)
+    }
+
+    /// The same under systemd: with JOURNAL_STREAM, every entry carries its
+    /// priority and all its metadata as fields — and still no secret.
+    func testTheJournalOfAFullSessionHoldsNoPasswordOrToken() throws {
+        try checkFullSessionLog(journal: true)
+    }
+
+    private func checkFullSessionLog(journal: Bool) throws {
+        var environment = ["CREDENTIALS_DIRECTORY": ""]
+        let logPath = directory.file("session.log")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        if journal {
+            var info = stat()
+            XCTAssertEqual(stat(logPath, &info), 0)
+            environment["JOURNAL_STREAM"] = "\(info.st_dev):\(info.st_ino)"
+            if FileManager.default.fileExists(atPath: "/run/systemd/journal/socket") {
+                throw XCTSkip("a journald runs here: entries would go to it, not to the captured stderr")
+            }
+        }
+        let daemon = try startDaemon(
+            arguments: ["--store", "sqlite:" + directory.file("auth.db"), "--bcrypt-cost", "4", "--log-level", "trace"],
+            environment: environment, logPath: logPath
+        )
         let password = "Tr0ub4dor&3-horse"
         let socket = try connect()
         var secrets = [password, "wrong-Tr0ub4dor", "another-Pass-4-bob"]
@@ -371,6 +395,10 @@ final class AuthTests: DaemonTestCase {
             }
         }
         let log = daemon.log
+        if journal {
+            XCTAssertTrue(log.split(separator: "\n").allSatisfy { $0.first == "<" }, "journal lines carry priorities:\n\(log)")
+            XCTAssertTrue(log.contains("<6>auth: login ok"), log)
+        }
         XCTAssertTrue(log.contains("auth: login ok"), log)
         XCTAssertTrue(log.contains("auth: login failed"), log)
         XCTAssertTrue(log.contains("auth: refreshed"), log)

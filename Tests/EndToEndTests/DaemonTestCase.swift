@@ -29,8 +29,8 @@ class DaemonTestCase: XCTestCase {
 
     /// Starts a daemon and waits until it listens.
     @discardableResult
-    func startDaemon(socket: String? = nil, arguments: [String] = [], environment: [String: String] = [:], waitForListening: Bool = true) throws -> DaemonProcess {
-        let daemon = try DaemonProcess(socketPath: socket ?? socketPath, arguments: arguments, workingDirectory: directory.path, environment: environment)
+    func startDaemon(socket: String? = nil, arguments: [String] = [], environment: [String: String] = [:], waitForListening: Bool = true, logPath: String? = nil) throws -> DaemonProcess {
+        let daemon = try DaemonProcess(socketPath: socket ?? socketPath, arguments: arguments, workingDirectory: directory.path, environment: environment, logPath: logPath)
         daemons.append(daemon)
         if waitForListening { try daemon.waitUntilListening() }
         return daemon
