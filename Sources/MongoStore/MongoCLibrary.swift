@@ -1,7 +1,43 @@
 import CMongoC
+import Logging
 
-/// Facts about the libmongoc this build links, for `deltastored --version`.
+/// Facts about the libmongoc this build links, for `deltastored --version`,
+/// and its one-time process setup.
 public enum MongoCLibrary {
     /// The linked libmongoc version, e.g. "1.23.1".
     public static var version: String { String(cString: mongoc_get_version()) }
+
+    /// Runs `mongoc_init()` once per process and routes libmongoc's own log
+    /// messages to swift-log (label `deltastore.mongoc`) instead of its default
+    /// handler, which prints to stdout/stderr. Safe to call from any thread:
+    /// a Swift `static let` is initialised exactly once, under a lock. There is
+    /// no matching `mongoc_cleanup()`: the library lives as long as the process.
+    static func initialize() {
+        _ = initialized
+    }
+
+    private static let initialized: Bool = {
+        mongoc_init()
+        mongoc_log_set_handler(forwardLog, nil)
+        return true
+    }()
+}
+
+/// libmongoc's log messages, at the nearest swift-log level. A global so the
+/// C callback (which cannot capture context) can reach it; created on first
+/// use, after the daemon bootstrapped its logging.
+private let mongocLogger = Logger(label: "deltastore.mongoc")
+
+private let forwardLog: mongoc_log_func_t = { level, domain, message, _ in
+    let text = message.map { String(cString: $0) } ?? ""
+    let origin = domain.map { String(cString: $0) } ?? "mongoc"
+    let swiftLevel: Logger.Level
+    switch level {
+    case MONGOC_LOG_LEVEL_ERROR, MONGOC_LOG_LEVEL_CRITICAL: swiftLevel = .error
+    case MONGOC_LOG_LEVEL_WARNING: swiftLevel = .warning
+    case MONGOC_LOG_LEVEL_MESSAGE, MONGOC_LOG_LEVEL_INFO: swiftLevel = .info
+    case MONGOC_LOG_LEVEL_DEBUG: swiftLevel = .debug
+    default: swiftLevel = .trace
+    }
+    mongocLogger.log(level: swiftLevel, "\(text)", metadata: ["mongoc.domain": "\(origin)"])
 }

@@ -35,6 +35,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest page a query returns (1 to 100000).")
     var maxPage: Int = 1000
 
+    @Option(name: .long, help: "MongoDB write concern for inserts and index builds: majority, a number of members, or a tag.")
+    var mongoWriteConcern: String = "majority"
+
     @Option(name: .long, help: "Threads for blocking store work (SQLite calls).")
     var workerThreads: Int = max(2, System.coreCount)
 
@@ -122,7 +125,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let marketStore: any MarketStore
         systemd.openingStore(location)
         do {
-            marketStore = try await StoreOpener.open(location, threadPool: threadPool, workerThreads: workerThreads, logger: logger)
+            marketStore = try await StoreOpener.open(location, threadPool: threadPool, workerThreads: workerThreads, logger: logger, mongoWriteConcern: mongoWriteConcern)
         } catch {
             logger.critical("cannot open the store: \(error)", metadata: ["store": "\(location.redacted)"])
             try? await threadPool.shutdownGracefully()

@@ -1,22 +1,35 @@
 import Domain
 import Logging
+import MongoStore
+import NIOCore
 import NIOPosix
 import SQLiteStore
 
 /// Opens the store `--store` names.
 enum StoreOpener {
-    struct Unsupported: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    static func open(_ location: StoreLocation, threadPool: NIOThreadPool, workerThreads: Int, logger: Logger) async throws -> any MarketStore {
+    /// For MongoDB, waits (at most `mongoStartupTimeout`) until the
+    /// deployment answers and the indexes exist, logging "waiting for
+    /// MongoDB" meanwhile; the daemon declares itself ready only after that.
+    static func open(
+        _ location: StoreLocation,
+        threadPool: NIOThreadPool,
+        workerThreads: Int,
+        logger: Logger,
+        mongoWriteConcern: String = "majority",
+        mongoStartupTimeout: TimeAmount = .seconds(30)
+    ) async throws -> any MarketStore {
         switch location {
         case .sqlite(let path):
             let store = try await SQLiteMarketStore.open(path: path, threadPool: threadPool, logger: logger, readerCount: workerThreads)
             logger.info("store open", metadata: ["store": "\(location.redacted)"])
             return store
-        case .mongodb:
-            throw Unsupported(description: "the MongoDB store is not available in this build yet")
+        case .mongodb(let uri):
+            let store = try await MongoMarketStore.open(
+                uri: uri, threadPool: threadPool, logger: logger,
+                writeConcern: mongoWriteConcern, startupTimeout: mongoStartupTimeout
+            )
+            logger.info("store open", metadata: ["store": "\(location.redacted)", "database": "\(store.databaseName)"])
+            return store
         }
     }
 }

@@ -1,5 +1,7 @@
 import Domain
+import Foundation
 import Logging
+@_spi(Testing) import MongoStore
 import NIOPosix
 import SQLiteStore
 import TestSupport
@@ -9,6 +11,10 @@ import TestSupport
 /// and sees nothing but `MarketStore`.
 enum StoreUnderTest: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
+    /// Through the MongoDB stand-in (one per store, on a Unix socket), or a
+    /// real MongoDB when `DELTASTORE_TEST_MONGODB_URI` is set: then each store
+    /// gets a throwaway database that is dropped afterwards.
+    case mongodb
 
     var description: String { rawValue }
 
@@ -23,6 +29,33 @@ enum StoreUnderTest: String, CaseIterable, Sendable, CustomStringConvertible {
             }
             let store = try await open()
             return StoreHandle(store: store, reopen: open, remove: { directory.remove() })
+        case .mongodb:
+            let database = "deltastore_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+            if let real = ProcessInfo.processInfo.environment["DELTASTORE_TEST_MONGODB_URI"], !real.isEmpty {
+                let uri = try MongoTestURI.replacingDatabase(in: real, with: database)
+                let open: @Sendable () async throws -> MongoMarketStore = {
+                    try await MongoMarketStore.open(uri: uri, threadPool: .singleton, logger: quietLogger, startupTimeout: .seconds(15))
+                }
+                let store = try await open()
+                return StoreHandle(store: store, reopen: { try await open() }, remove: {
+                    guard let dropper = try? await open() else { return }
+                    try? await dropper.dropDatabase()
+                    await dropper.close()
+                })
+            }
+            let standIn = try MongoStandInProcess()
+            do {
+                try await standIn.launch()
+                let uri = standIn.uri(database: database)
+                let open: @Sendable () async throws -> any MarketStore = {
+                    try await MongoMarketStore.open(uri: uri, threadPool: .singleton, logger: quietLogger, startupTimeout: .seconds(15))
+                }
+                let store = try await open()
+                return StoreHandle(store: store, reopen: open, remove: { await standIn.removeAsync() })
+            } catch {
+                await standIn.removeAsync()
+                throw error
+            }
         }
     }
 
@@ -49,11 +82,25 @@ struct StoreHandle: Sendable {
     let store: any MarketStore
     /// Opens the same data again (a new store object; the caller closes it).
     let reopen: @Sendable () async throws -> any MarketStore
-    let remove: @Sendable () -> Void
+    let remove: @Sendable () async -> Void
 
     func dispose() async {
         await store.close()
-        remove()
+        await remove()
+    }
+}
+
+/// Connection strings for a real MongoDB given by the environment.
+enum MongoTestURI {
+    /// `uri` with its database (the path) replaced by `database`, options kept.
+    static func replacingDatabase(in uri: String, with database: String) throws -> String {
+        guard let schemeEnd = uri.range(of: "://") else { throw TestSupportError("DELTASTORE_TEST_MONGODB_URI is not a mongodb:// URI") }
+        let rest = uri[schemeEnd.upperBound...]
+        let hostsEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let hosts = rest[..<hostsEnd]
+        let afterHosts = rest[hostsEnd...]
+        let query = afterHosts.firstIndex(of: "?").map { String(afterHosts[$0...]) } ?? ""
+        return String(uri[..<schemeEnd.upperBound]) + hosts + "/" + database + query
     }
 }
 
