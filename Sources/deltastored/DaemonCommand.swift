@@ -26,7 +26,7 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Unix socket to listen on. Default: ./run/deltastore.sock from a checkout, $RUNTIME_DIRECTORY/deltastore.sock under systemd, /run/deltastore/deltastore.sock when installed.")
     var socket: String?
 
-    @Option(name: .long, help: "The store: sqlite:PATH (default: deltastore.db in the state directory — ./data from a checkout, $STATE_DIRECTORY under systemd, /var/lib/deltastore when installed) or a mongodb:// URI.")
+    @Option(name: .long, help: "The store: sqlite:PATH (default: deltastore.db in the state directory — ./data from a checkout, $STATE_DIRECTORY under systemd, /var/lib/deltastore when installed) or a mongodb:// URI. Under systemd the credential store-uri, when present, gives it instead (keeping passwords off the command line).")
     var store: String?
 
     @Option(name: .long, help: "Largest batch an insert accepts (1 to 100000).")
@@ -104,7 +104,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let socketPath = socket ?? locations.socketPath
         let location: StoreLocation
         do {
-            location = try StoreLocation(parsing: store, stateDirectory: locations.stateDirectory)
+            location = try StoreLocation(parsing: store ?? Self.storeCredential(), stateDirectory: locations.stateDirectory)
         } catch {
             throw ValidationError(String(describing: error))
         }
@@ -199,6 +199,17 @@ struct DaemonCommand: AsyncParsableCommand {
         try? await threadPool.shutdownGracefully()
         try? await group.shutdownGracefully()
         if failed { throw ExitCode.failure }
+    }
+
+    /// The store's connection string from systemd's credential `store-uri`
+    /// (`LoadCredential=store-uri:/etc/deltastore/store-uri`), so a MongoDB
+    /// password never appears on the command line.
+    static func storeCredential() -> String? {
+        guard let directory = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty,
+              let text = try? String(contentsOfFile: directory + "/store-uri", encoding: .utf8)
+        else { return nil }
+        let uri = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return uri.isEmpty ? nil : uri
     }
 
     /// The real path of this executable, to tell a checkout build from an install.

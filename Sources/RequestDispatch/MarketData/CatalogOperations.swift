@@ -12,7 +12,7 @@ enum CatalogOperations {
         let descriptor = OperationDescriptor(
             name: "health", group: .read,
             summary: "Whether the daemon and its store answer. `degraded` when the store does not (the daemon keeps serving what it can).",
-            result: "{status: \"ok\"|\"degraded\", store: {kind: string, ok: bool, error?: string}, uptime_s: int64}"
+            result: "{status: \"ok\"|\"degraded\", store: {kind: string, ok: bool, error?: string (an error code, e.g. UNAVAILABLE)}, uptime_s: int64}"
         )
         let kind = store.kind
         return Operation(descriptor) { args, context in
@@ -24,9 +24,10 @@ enum CatalogOperations {
                     try await store.ping()
                     storeStatus.append(("ok", .bool(true)))
                 } catch {
+                    // The code only: a store's own message may name hosts and is for the log.
                     healthy = false
                     storeStatus.append(("ok", .bool(false)))
-                    storeStatus.append(("error", .string(String(describing: error))))
+                    storeStatus.append(("error", .string(Dispatcher.wireError(error, op: "health", logger: context.logger).code.rawValue)))
                 }
                 return [
                     "status": .string(healthy ? "ok" : "degraded"),
