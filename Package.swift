@@ -132,5 +132,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["TestSupport", "DeltaStoreClient", "BSONCore", "WireProtocol"]
         ),
+        // The Swift client library against the built daemon, and against proto-spec/vectors.
+        .testTarget(name: "DeltaStoreClientTests", dependencies: ["DeltaStoreClient", "BSONCore", "WireProtocol", "TestSupport"]),
     ]
 )

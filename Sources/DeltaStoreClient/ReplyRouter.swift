@@ -5,6 +5,14 @@ import WireProtocol
 /// The client side of one connection: sends requests and completes each
 /// caller's promise when the reply with its `id` arrives, in whatever order
 /// replies come. Confined to the channel's event loop.
+///
+/// - A reply whose id nobody waits for (its caller timed out or was
+///   cancelled) is dropped.
+/// - `BAD_FRAME` (no id) marks the connection as failing: no new request is
+///   written, replies to earlier requests are still delivered until the
+///   server closes (§3.3), then the rest fail with a connection error.
+/// - A document that is not a reply envelope fails every waiting request and
+///   closes the connection (§3.5).
 final class ReplyRouter: ChannelDuplexHandler {
     typealias InboundIn = BSONDocument
     typealias OutboundIn = (BSONDocument, RequestID, EventLoopPromise<Reply>)
@@ -16,7 +24,7 @@ final class ReplyRouter: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let (document, id, replyPromise) = unwrapOutboundIn(data)
         if let failure {
-            replyPromise.fail(failure)
+            replyPromise.fail(RequestNotSent(reason: failure))
             promise?.fail(failure)
             return
         }
@@ -26,6 +34,15 @@ final class ReplyRouter: ChannelDuplexHandler {
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let withdraw = event as? WithdrawRequest else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        waiting.removeValue(forKey: withdraw.id)?.fail(withdraw.error)
+        promise?.succeed(())
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let document = unwrapInboundIn(data)
         guard let reply = Reply(document) else {
@@ -33,16 +50,19 @@ final class ReplyRouter: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        if let id = reply.id, let promise = waiting.removeValue(forKey: id) {
-            promise.succeed(reply)
+        if let id = reply.id {
+            waiting.removeValue(forKey: id)?.succeed(reply)
         } else if case .failure(nil, let error) = reply, error.code == .badFrame {
-            // BAD_FRAME concerns the whole connection, which the server closes.
-            failAll(.server(error))
+            // The server closes after answering what it read before the bad
+            // frame: stop writing, keep delivering, fail the rest at the end.
+            failure = failure ?? .server(error)
         }
+        // A BAD_REQUEST without id answers an envelope this client cannot have
+        // built (§4.2); it cannot be matched to a caller, so it is dropped.
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(.connection("connection closed by the server"))
+        failAll(.connection("connection closed by the server before the reply"))
         context.fireChannelInactive()
     }
 

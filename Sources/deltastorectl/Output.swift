@@ -31,8 +31,11 @@ enum Output {
             case .connection(let reason):
                 Self.error("deltastorectl: \(reason)")
                 return ExitCode(69)
-            case .protocolViolation(let reason):
+            case .protocolViolation(let reason), .timedOut(let reason):
                 Self.error("deltastorectl: \(reason)")
+                return ExitCode.failure
+            case .requestTooLarge:
+                Self.error("deltastorectl: \(clientError)")
                 return ExitCode.failure
             }
         }

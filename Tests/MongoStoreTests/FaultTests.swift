@@ -164,6 +164,6 @@ struct StartupTests {
             guard case .unavailable(let reason) = error else { Issue.record("expected unavailable, got \(error)"); return }
             #expect(reason.contains("did not answer within 2 s"))
         }
-        #expect(clock.now - started < .seconds(8))
+        #expect(clock.now - started < .seconds(15), "gave up long before the 30 s default")
     }
 }

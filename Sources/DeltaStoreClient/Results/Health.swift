@@ -1,0 +1,28 @@
+import BSONCore
+
+/// The result of `health`: whether the daemon's store answers.
+public struct Health: Sendable, Equatable {
+    /// `"ok"` or `"degraded"`.
+    public var status: String
+    /// The store's kind (`"sqlite"`, `"mongodb"`).
+    public var storeKind: String
+    /// Whether the store answered.
+    public var storeOK: Bool
+    /// The store's failure, when it did not answer.
+    public var storeError: String?
+    /// Whole seconds since the daemon started.
+    public var uptimeSeconds: Int64
+
+    /// True when the status is `"ok"`.
+    public var isOK: Bool { status == "ok" }
+
+    init(_ document: BSONDocument) throws {
+        let reader = ResultReader(document, op: "health")
+        status = try reader.string("status")
+        let store = try reader.reader("store")
+        storeKind = try store.string("kind")
+        storeOK = try store.bool("ok")
+        storeError = try store.optionalString("error")
+        uptimeSeconds = try reader.integer("uptime_s")
+    }
+}
