@@ -103,7 +103,7 @@ let package = Package(
             dependencies: ["BSONCore", "WireProtocol"],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "BSONCoreTests", dependencies: ["BSONCore"], resources: [.copy("bson-corpus")]),
+        .testTarget(name: "BSONCoreTests", dependencies: ["BSONCore", "TestSupport"], resources: [.copy("bson-corpus")]),
         .testTarget(
             name: "WireProtocolTests",
             dependencies: [

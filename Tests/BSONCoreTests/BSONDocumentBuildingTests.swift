@@ -1,4 +1,5 @@
 import BSONCore
+import TestSupport
 import XCTest
 
 /// Building documents: `init(_ elements:)`, `appending`, `removing`, `setting`.

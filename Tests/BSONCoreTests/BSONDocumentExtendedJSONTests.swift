@@ -1,4 +1,5 @@
 import BSONCore
+import TestSupport
 import XCTest
 
 /// Extended JSON v2 out (`canonicalExtendedJSON`, `relaxedExtendedJSON`) and in

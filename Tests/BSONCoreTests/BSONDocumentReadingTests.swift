@@ -1,4 +1,5 @@
 import BSONCore
+import TestSupport
 import XCTest
 
 /// Reading a document: subscript, `elements`, `keys`, `duplicateKey`, and the

@@ -1,4 +1,5 @@
 import BSONCore
+import TestSupport
 import XCTest
 
 /// `BSONDocument(validating:maxDepth:)`: what may enter from outside.

@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOTestUtils
 import WireProtocol
+import TestSupport
 import XCTest
 
 /// `BSONFrameDecoder`: the framing contract, fed in every split, and every bad frame.
@@ -201,7 +202,7 @@ final class FrameDecoderTests: XCTestCase {
 
     func testChannelRejectsAnOversizedLengthFedByteByByte() throws {
         let channel = makeChannel(BSONFrameDecoder(maximumFrameBytes: 1024))
-        let length = RawFrames.int32(2000)
+        let length = RawBSON.int32(2000)
         for byte in length.prefix(3) {
             XCTAssertNoThrow(try channel.writeInbound(buffer([byte])))
         }
@@ -211,7 +212,7 @@ final class FrameDecoderTests: XCTestCase {
 
     func testStreamIsUnusableAfterABadFrame() throws {
         let channel = makeChannel()
-        assertFrameError(try channel.writeInbound(buffer(RawFrames.int32(3))), .lengthTooSmall(3))
+        assertFrameError(try channel.writeInbound(buffer(RawBSON.int32(3))), .lengthTooSmall(3))
         // Later bytes, even a valid frame, are not decoded.
         XCTAssertThrowsError(try channel.writeInbound(buffer([first]))) { error in
             guard case .dataReceivedInErrorState? = error as? ByteToMessageDecoderError else { return XCTFail("\(error)") }
@@ -223,7 +224,7 @@ final class FrameDecoderTests: XCTestCase {
     func testGoodFramesBeforeABadOneAreDelivered() throws {
         let channel = makeChannel()
         var input = buffer([first, second])
-        input.writeBytes(RawFrames.int32(2))
+        input.writeBytes(RawBSON.int32(2))
         assertFrameError(try channel.writeInbound(input), .lengthTooSmall(2))
         XCTAssertEqual(try readAll(channel), [first, second])
         _ = try? channel.finish()
@@ -234,7 +235,7 @@ final class FrameDecoderTests: XCTestCase {
     func testInvalidDocumentBytes() {
         // Length 12, an int64 element ("a") with only 4 bytes of payload.
         var decoder = BSONFrameDecoder()
-        var input = buffer(RawFrames.document(RawFrames.element(0x12, "a", RawFrames.int32(7))))
+        var input = buffer(RawBSON.document(RawBSON.element(0x12, "a", RawBSON.int32(7))))
         assertInvalidDocument(try decoder.decode(buffer: &input))
     }
 
@@ -248,7 +249,7 @@ final class FrameDecoderTests: XCTestCase {
 
     func testUnknownElementType() {
         var decoder = BSONFrameDecoder()
-        var input = buffer(RawFrames.document(RawFrames.element(0x42, "a", [])))
+        var input = buffer(RawBSON.document(RawBSON.element(0x42, "a", [])))
         assertInvalidDocument(try decoder.decode(buffer: &input))
     }
 
@@ -270,19 +271,19 @@ final class FrameDecoderTests: XCTestCase {
 
     func testInvalidUTF8InAValue() {
         var decoder = BSONFrameDecoder()
-        var input = buffer(RawFrames.document(RawFrames.element(0x02, "op", RawFrames.string([0x70, 0xE9]))))
+        var input = buffer(RawBSON.document(RawBSON.element(0x02, "op", RawBSON.string([0x70, 0xE9]))))
         assertInvalidDocument(try decoder.decode(buffer: &input))
     }
 
     func testInvalidUTF8InAKey() {
         var decoder = BSONFrameDecoder()
-        var input = buffer(RawFrames.document(RawFrames.element(0x10, key: [0xC3, 0x28], RawFrames.int32(1))))
+        var input = buffer(RawBSON.document(RawBSON.element(0x10, key: [0xC3, 0x28], RawBSON.int32(1))))
         assertInvalidDocument(try decoder.decode(buffer: &input))
     }
 
     func testChannelReportsAnInvalidDocument() throws {
         let channel = makeChannel()
-        let bad = RawFrames.document(RawFrames.element(0x02, "a", RawFrames.string([0xFF])))
+        let bad = RawBSON.document(RawBSON.element(0x02, "a", RawBSON.string([0xFF])))
         assertInvalidDocument(try channel.writeInbound(buffer(bad)))
         _ = try? channel.finish()
     }

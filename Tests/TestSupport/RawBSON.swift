@@ -1,38 +1,39 @@
 /// Hand-assembled BSON bytes, for tests that need documents libbson would never
-/// produce (bad lengths, invalid UTF-8, extreme nesting). Not a test file.
-enum RawBSON {
+/// produce (bad lengths, invalid UTF-8, extreme nesting): shared by the BSON
+/// and wire-protocol tests.
+public enum RawBSON {
     /// A document from already-encoded elements, with a correct length prefix.
-    static func document(_ elements: [UInt8]...) -> [UInt8] {
+    public static func document(_ elements: [UInt8]...) -> [UInt8] {
         document(elements)
     }
 
-    static func document(_ elements: [[UInt8]]) -> [UInt8] {
+    public static func document(_ elements: [[UInt8]]) -> [UInt8] {
         let body = elements.flatMap { $0 }
         return int32(Int32(4 + body.count + 1)) + body + [0]
     }
 
     /// One element: type byte, key bytes (not necessarily UTF-8), NUL, payload.
-    static func element(_ type: UInt8, key: [UInt8], _ payload: [UInt8]) -> [UInt8] {
+    public static func element(_ type: UInt8, key: [UInt8], _ payload: [UInt8]) -> [UInt8] {
         [type] + key + [0] + payload
     }
 
-    static func element(_ type: UInt8, _ key: String, _ payload: [UInt8]) -> [UInt8] {
+    public static func element(_ type: UInt8, _ key: String, _ payload: [UInt8]) -> [UInt8] {
         element(type, key: Array(key.utf8), payload)
     }
 
     /// A BSON string payload (int32 length including the NUL, bytes, NUL) from raw bytes.
-    static func string(_ bytes: [UInt8]) -> [UInt8] {
+    public static func string(_ bytes: [UInt8]) -> [UInt8] {
         int32(Int32(bytes.count + 1)) + bytes + [0]
     }
 
-    static func int32(_ value: Int32) -> [UInt8] {
+    public static func int32(_ value: Int32) -> [UInt8] {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
     }
 
     /// `{a: {a: ... {}}}` with `levels` documents in all, the outermost included
     /// (so `levels == 1` is `{}`). Written in one pass, so that very deep
     /// documents are cheap to make.
-    static func nestedDocuments(levels: Int, arrays: Bool = false) -> [UInt8] {
+    public static func nestedDocuments(levels: Int, arrays: Bool = false) -> [UInt8] {
         precondition(levels >= 1)
         var out: [UInt8] = []
         out.reserveCapacity(8 * levels)
