@@ -128,6 +128,74 @@ struct MongoClient {
         return InsertReply(inserted: inserted, writeErrors: writeErrors)
     }
 
+    /// What an update or a delete did: the documents it matched, changed or
+    /// removed (libmongoc's `matchedCount`, `modifiedCount`, `deletedCount`).
+    struct WriteReply {
+        var matched: Int
+        var modified: Int
+        var deleted: Int
+    }
+
+    /// `update` of the first document matching `filter` (on a replica set
+    /// libmongoc retries it once after a network error or failover as a
+    /// retryable write, which the server answers from its record of the first
+    /// attempt, so a conditional update is never applied twice). `update` is an
+    /// update-operator document (`$set`). Throws `MongoError` for anything
+    /// the server or libmongoc reports, write errors included (a duplicate
+    /// key: code 11000).
+    func updateOne(_ collection: String, filter: BSONDocument, update: BSONDocument, options: BSONDocument) throws -> WriteReply {
+        try write(collection, filter: filter, update: update, options: options) { handle, filter, update, options, reply, error in
+            mongoc_collection_update_one(handle, filter, update, options, reply, error)
+        }
+    }
+
+    /// `update` with `multi: true` of every document matching `filter`.
+    func updateMany(_ collection: String, filter: BSONDocument, update: BSONDocument, options: BSONDocument) throws -> WriteReply {
+        try write(collection, filter: filter, update: update, options: options) { handle, filter, update, options, reply, error in
+            mongoc_collection_update_many(handle, filter, update, options, reply, error)
+        }
+    }
+
+    /// `delete` with `limit: 0` of every document matching `filter`.
+    func deleteMany(_ collection: String, filter: BSONDocument, options: BSONDocument) throws -> WriteReply {
+        try write(collection, filter: filter, update: nil, options: options) { handle, filter, _, options, reply, error in
+            mongoc_collection_delete_many(handle, filter, options, reply, error)
+        }
+    }
+
+    private func write(
+        _ collection: String,
+        filter: BSONDocument,
+        update: BSONDocument?,
+        options: BSONDocument,
+        _ call: (OpaquePointer, OpaquePointer, OpaquePointer?, OpaquePointer, OpaquePointer, UnsafeMutablePointer<bson_error_t>) -> Bool
+    ) throws -> WriteReply {
+        guard let handle = mongoc_client_get_collection(client, database, collection) else {
+            throw MongoStoreFailure("libmongoc returned no collection handle for \(collection)")
+        }
+        defer { mongoc_collection_destroy(handle) }
+        let reply = BSONReply()
+        var error = bson_error_t()
+        let ok = try MongoBSON.with(filter) { filterHandle in
+            try MongoBSON.with(options) { optionsHandle in
+                if let update {
+                    return try MongoBSON.with(update) { updateHandle in
+                        call(handle, filterHandle, updateHandle, optionsHandle, reply.pointer, &error)
+                    }
+                }
+                return call(handle, filterHandle, nil, optionsHandle, reply.pointer, &error)
+            }
+        }
+        let replyDocument = try? reply.document()
+        guard ok else { throw MongoError(error, reply: replyDocument) }
+        guard let replyDocument else { throw MongoStoreFailure("\(update == nil ? "delete" : "update") on \(collection) returned no reply") }
+        return WriteReply(
+            matched: Int(replyDocument["matchedCount"]?.integerValue ?? 0),
+            modified: Int(replyDocument["modifiedCount"]?.integerValue ?? 0),
+            deleted: Int(replyDocument["deletedCount"]?.integerValue ?? 0)
+        )
+    }
+
     /// Whether a failed insert failed only through per-document write errors
     /// (the server took the batch and refused some documents). A network or
     /// selection error, a write-concern error or a command error is not.

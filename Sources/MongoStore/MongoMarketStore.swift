@@ -5,8 +5,8 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// The MongoDB store: every repository over libmongoc with one
-/// `mongoc_client_pool_t`.
+/// The MongoDB store: every repository, users and sessions included
+/// (`AuthStore`), over libmongoc with one `mongoc_client_pool_t`.
 ///
 /// It exists for deployments that outgrow one host: several daemons can
 /// point at one replica set or sharded cluster. Records keep the producer's
@@ -25,6 +25,9 @@ public final class MongoMarketStore: MarketStore {
     public let quotes: any QuoteRepository
     public let chains: any ChainRepository
     public let catalog: any CatalogRepository
+    /// Users in `users` and sessions in `sessions` (see `AuthStore`).
+    public let users: any UserRepository
+    public let sessions: any SessionRepository
 
     private let executor: MongoExecutor
     private let logger: Logger
@@ -41,6 +44,8 @@ public final class MongoMarketStore: MarketStore {
         quotes = MongoQuoteRepository(executor: executor, ids: ids)
         chains = MongoChainRepository(executor: executor, ids: ids)
         catalog = MongoCatalogRepository(executor: executor)
+        users = MongoUserRepository(executor: executor)
+        sessions = MongoSessionRepository(executor: executor)
     }
 
     /// Opens the store at `uri` and waits, for at most `startupTimeout`, until

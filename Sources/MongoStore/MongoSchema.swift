@@ -3,9 +3,9 @@ import BSONCore
 /// The collections, the stored shape of a record, and the indexes.
 ///
 /// Collections (the original DeltaStream names, so an existing database is
-/// read as it is): `underlying_ticks`, `option_quotes`, `option_chains`.
-/// Users and sessions (the auth issue) will add `users` and a sessions
-/// collection here.
+/// read as it is): `underlying_ticks`, `option_quotes`, `option_chains`, and
+/// for auth `users` (DeltaStream's) and `sessions` (see `MongoUserRepository`
+/// and `MongoSessionRepository` for their stored shape).
 ///
 /// Stored shape: the producer's document, field for field and in its order,
 /// with `_id` (an ObjectId from `ObjectIDGenerator`) in front and, for a tick
@@ -22,6 +22,8 @@ enum MongoSchema {
     static let ticks = "underlying_ticks"
     static let quotes = "option_quotes"
     static let chains = "option_chains"
+    static let users = "users"
+    static let sessions = "sessions"
 
     /// The tick bookkeeping field (see above).
     static let tickKeyField = "_deltastore_tick_key"
@@ -81,6 +83,17 @@ enum MongoSchema {
         Index(collection: chains, keys: [("product", 1), ("expiry", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: chains, keys: [("product", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: chains, keys: [("product", 1), ("expiry", 1), ("timestamp", 1)], unique: true),
+        // Auth: DeltaStream's unique email (same keys and default name, so an
+        // existing database's index is the same one), and sessions found by
+        // token hash (unique), user (logout of all sessions), family
+        // (revocation), revocation time (the revocation feed) and expiry
+        // (removal of expired sessions).
+        Index(collection: users, keys: [("email", 1)], unique: true),
+        Index(collection: sessions, keys: [("token_hash", 1)], unique: true),
+        Index(collection: sessions, keys: [("user_id", 1)]),
+        Index(collection: sessions, keys: [("family_id", 1)]),
+        Index(collection: sessions, keys: [("revoked_at", 1)]),
+        Index(collection: sessions, keys: [("expires_at", 1)]),
     ]
 
     /// `createIndexes` for one index.

@@ -5,6 +5,7 @@ import XCTest
 
 /// `deltastored --store mongodb://…` against the MongoDB stand-in: every
 /// market-data operation over the socket, pagination and idempotent retries,
+/// the auth flow (users and sessions in MongoDB),
 /// the wait for MongoDB at start, and outages — `health` goes `degraded`,
 /// requests get UNAVAILABLE, the daemon stays up and recovers by itself.
 final class MongoDaemonTests: DaemonTestCase {
@@ -172,6 +173,60 @@ final class MongoDaemonTests: DaemonTestCase {
         XCTAssertEqual(health["status"], "ok")
         XCTAssertEqual(health["store"]?.documentValue?["kind"], "mongodb")
         XCTAssertEqual(health["store"]?.documentValue?["ok"], true)
+    }
+
+    func testRegisterLoginVerifyRefreshLogoutWithUsersAndSessionsInMongoDB() throws {
+        let keys = directory.file("jwt-keys")
+        try "k1 c2VjcmV0LWtleS1mb3ItdGhlLW1vbmdvLWF1dGgtdGVzdHMtMzJi\n".write(toFile: keys, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keys)
+        try start(daemonArguments: ["--jwt-keys", keys, "--bcrypt-cost", "4"])
+
+        let registered = try result("auth.register", ["email": " Ana@Example.COM ", "password": "correct horse battery", "name": "Ana"])
+        let user = try XCTUnwrap(registered["user"]?.documentValue)
+        XCTAssertEqual(user["email"], "ana@example.com")
+        XCTAssertEqual(user["name"], "Ana")
+        let userID = try XCTUnwrap(user["id"]?.stringValue)
+        XCTAssertEqual(userID.count, 24)
+        XCTAssertEqual(try error("auth.register", ["email": "ana@example.com", "password": "another password"])["code"], "CONFLICT")
+
+        let unknown = try error("auth.login", ["email": "nobody@example.com", "password": "correct horse battery"])
+        let wrong = try error("auth.login", ["email": "ana@example.com", "password": "wrong password"])
+        XCTAssertEqual(unknown["code"], "UNAUTHENTICATED")
+        XCTAssertEqual(unknown, wrong)
+
+        let login = try result("auth.login", ["email": "ANA@example.com", "password": "correct horse battery"])
+        XCTAssertEqual(login["user"]?.documentValue?["id"]?.stringValue, userID)
+        let token = try XCTUnwrap(login["token"]?.stringValue)
+        let refreshToken = try XCTUnwrap(login["refresh_token"]?.stringValue)
+
+        let verified = try result("auth.verify", ["token": .string(token)])
+        XCTAssertEqual(verified["valid"], .bool(true))
+        XCTAssertEqual(verified["user_id"]?.stringValue, userID)
+        XCTAssertEqual(verified["email"], "ana@example.com")
+
+        let refreshed = try result("auth.refresh", ["refresh_token": .string(refreshToken)])
+        let newRefresh = try XCTUnwrap(refreshed["refresh_token"]?.stringValue)
+        XCTAssertNotEqual(newRefresh, refreshToken)
+        XCTAssertEqual(try result("auth.verify", ["token": refreshed["token"] ?? .null])["valid"], .bool(true))
+
+        XCTAssertEqual(try result("auth.logout", ["refresh_token": .string(newRefresh)])["revoked"], .int32(1))
+        XCTAssertEqual(try error("auth.verify", ["token": .string(token)])["code"], "TOKEN_REVOKED")
+        XCTAssertEqual(try error("auth.verify", ["token": refreshed["token"] ?? .null])["code"], "TOKEN_REVOKED")
+        XCTAssertEqual(try error("auth.refresh", ["refresh_token": .string(newRefresh)])["code"], "TOKEN_REVOKED")
+        // The registration's session is another login: good until all sessions go.
+        XCTAssertEqual(try result("auth.verify", ["token": registered["token"] ?? .null])["valid"], .bool(true))
+        XCTAssertEqual(try result("auth.logout", ["token": registered["token"] ?? .null, "all_sessions": true])["revoked"], .int32(1))
+        XCTAssertEqual(try error("auth.verify", ["token": registered["token"] ?? .null])["code"], "TOKEN_REVOKED")
+
+        // A restarted daemon finds the user in MongoDB.
+        socket.close()
+        let daemon = try XCTUnwrap(runningDaemons.first)
+        XCTAssertFalse(daemon.log.contains("keeps no users"), daemon.log)
+        XCTAssertFalse(daemon.log.contains("correct horse battery"), "no password in the log")
+        daemon.stop()
+        try startDaemon(arguments: ["--store", storeURI, "--jwt-keys", keys, "--bcrypt-cost", "4"])
+        socket = try connect()
+        XCTAssertEqual(try result("auth.login", ["email": "ana@example.com", "password": "correct horse battery"])["user"]?.documentValue?["id"]?.stringValue, userID)
     }
 
     func testHealthIsDegradedDuringAnOutageAndTheDaemonRecoversByItself() throws {

@@ -718,6 +718,108 @@ def cmd_drop_database(server, db_name, command):
     return {"dropped": db_name, "ok": 1.0}
 
 
+UNSUPPORTED_WRITE_OPTIONS = ("upsert", "arrayFilters", "collation", "hint", "c")
+
+
+def stored_raw(document):
+    """The bytes a document written by `update` is kept as (`_id` first)."""
+    return raw_with_id_first(bson.encode(document, codec_options=CODEC), document["_id"])
+
+
+def cmd_update(server, db_name, command):
+    """`update` with update-operator documents (`$set`, `$unset`, … as
+    mongomock applies them), `multi`, and the unique indexes the stand-in
+    enforces: a statement whose result would duplicate a unique key is undone
+    and answered with a write error 11000, as MongoDB does. Replacement
+    documents, pipelines and upserts are not supported (238)."""
+    name = collection_name(command, "update")
+    check_write_concern(command)
+    statements = command.get("updates") or []
+    ordered = command.get("ordered", True)
+    collection = server.client[db_name][name]
+    server.index_catalog(db_name, name)
+    uniques = server.unique_indexes(db_name, name)
+    raw_store = server.raw.setdefault((db_name, name), {})
+    matched = modified = 0
+    write_errors = []
+    for index, statement in enumerate(statements):
+        for option in UNSUPPORTED_WRITE_OPTIONS:
+            if statement.get(option):
+                raise not_supported("update option '%s'" % option)
+        update = statement.get("u")
+        if not isinstance(update, dict) or not update or not all(k.startswith("$") for k in update):
+            raise not_supported("update with a replacement document or a pipeline")
+        filter_ = clamp_dates(statement.get("q") or {})
+        targets = list(collection.find(filter_, {"_id": 1}))
+        if not statement.get("multi"):
+            targets = targets[:1]
+        try:
+            for target in targets:
+                old = collection.find_one({"_id": target["_id"]})
+                collection.update_one({"_id": target["_id"]}, update)
+                new = collection.find_one({"_id": target["_id"]})
+                changes = []
+                for spec in uniques:
+                    old_key = server.index_key(spec, old)
+                    new_key = server.index_key(spec, new)
+                    if old_key == new_key:
+                        continue
+                    existing = server.unique_keys.setdefault((db_name, name, spec["name"]), set())
+                    if new_key is not None and new_key in existing:
+                        collection.replace_one({"_id": target["_id"]}, old)
+                        raise duplicate_key_error(db_name, name, spec, new)
+                    changes.append((existing, old_key, new_key))
+                for existing, old_key, new_key in changes:
+                    existing.discard(old_key)
+                    if new_key is not None:
+                        existing.add(new_key)
+                matched += 1
+                if new != old:
+                    modified += 1
+                    raw_store[normalize(new["_id"])] = stored_raw(new)
+        except CommandError as error:
+            write_errors.append({"index": index, "code": error.code, "codeName": error.code_name, "errmsg": error.message})
+            if ordered:
+                break
+    if modified:
+        server.snapshot()
+    reply = {"n": matched, "nModified": modified, "ok": 1.0}
+    if write_errors:
+        reply["writeErrors"] = write_errors
+    return reply
+
+
+def cmd_delete(server, db_name, command):
+    """`delete`: each statement removes every match (`limit: 0`) or the first
+    (`limit: 1`); the unique-key sets and stored bytes follow."""
+    name = collection_name(command, "delete")
+    check_write_concern(command)
+    statements = command.get("deletes") or []
+    collection = server.client[db_name][name]
+    uniques = server.unique_indexes(db_name, name)
+    raw_store = server.raw.get((db_name, name), {})
+    deleted = 0
+    for statement in statements:
+        for option in ("collation", "hint"):
+            if statement.get(option):
+                raise not_supported("delete option '%s'" % option)
+        filter_ = clamp_dates(statement.get("q") or {})
+        targets = list(collection.find(filter_))
+        if int(statement.get("limit") or 0) == 1:
+            targets = targets[:1]
+        for document in targets:
+            collection.delete_one({"_id": document["_id"]})
+            raw_store.pop(normalize(document["_id"]), None)
+            for spec in uniques:
+                key = server.index_key(spec, document)
+                if key is not None:
+                    server.unique_keys.get((db_name, name, spec["name"]), set()).discard(key)
+            deleted += 1
+    if deleted:
+        server.snapshot()
+    return {"n": deleted, "ok": 1.0}
+
+
 def cmd_list_databases(server, db_name, command):
     names = sorted(set(server.client.list_database_names()) | {d for (d, _) in server.indexes})
     return {"databases": [{"name": n, "sizeOnDisk": 0, "empty": False} for n in names], "totalSize": 0, "ok": 1.0}
@@ -736,6 +838,8 @@ COMMANDS = {
     "buildinfo": cmd_build_info,
     "endSessions": cmd_end_sessions,
     "insert": cmd_insert,
+    "update": cmd_update,
+    "delete": cmd_delete,
     "find": cmd_find,
     "getMore": cmd_get_more,
     "killCursors": cmd_kill_cursors,

@@ -32,6 +32,18 @@ struct SchemaTests {
             ["name": "product_1_timestamp_-1__id_-1", "key": ["product": 1, "timestamp": -1, "_id": -1]],
             ["name": "product_1_expiry_1_timestamp_1", "key": ["product": 1, "expiry": 1, "timestamp": 1], "unique": true],
         ],
+        "users": [
+            ["name": "_id_", "key": ["_id": 1]],
+            ["name": "email_1", "key": ["email": 1], "unique": true],
+        ],
+        "sessions": [
+            ["name": "_id_", "key": ["_id": 1]],
+            ["name": "token_hash_1", "key": ["token_hash": 1], "unique": true],
+            ["name": "user_id_1", "key": ["user_id": 1]],
+            ["name": "family_id_1", "key": ["family_id": 1]],
+            ["name": "revoked_at_1", "key": ["revoked_at": 1]],
+            ["name": "expires_at_1", "key": ["expires_at": 1]],
+        ],
     ]
 
     /// The parts of a listIndexes entry the specification fixes (not `v`,

@@ -7,15 +7,14 @@ import TestSupport
 /// from `StoreUnderTest`, so the market-data and auth suites can gain stores
 /// independently.
 ///
-/// **For the MongoDB store to join:** make `MongoMarketStore` conform to
-/// `Domain.AuthStore` (users with a unique index on the normalized `email`;
-/// sessions with a unique index on `token_hash` and indexes on `user_id`,
-/// `family_id`, `revoked_at`, `expires_at`; `rotate` as a conditional update
-/// `{_id, rotated_at: null, revoked_at: null}` followed by the insert of the
-/// successor), then add `case mongodb` here opening it the way
-/// `StoreUnderTest.mongodb` does. Every test below then runs against it too.
+/// A store joins by conforming to `Domain.AuthStore` and getting a case here;
+/// every test then runs against it too.
 enum AuthStoreUnderTest: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
+    /// `MongoMarketStore`, opened as `StoreUnderTest.mongodb` opens it:
+    /// through the stand-in, or a throwaway database on the real MongoDB of
+    /// `DELTASTORE_TEST_MONGODB_URI`.
+    case mongodb
 
     var description: String { rawValue }
 
@@ -33,6 +32,17 @@ enum AuthStoreUnderTest: String, CaseIterable, Sendable, CustomStringConvertible
             } catch {
                 await store.close()
                 directory.remove()
+                throw error
+            }
+        case .mongodb:
+            let handle = try await StoreUnderTest.mongodb.make()
+            do {
+                guard let store = handle.store as? any AuthStore else { throw TestSupportError("MongoMarketStore is not an AuthStore") }
+                let result = try await body(store)
+                await handle.dispose()
+                return result
+            } catch {
+                await handle.dispose()
                 throw error
             }
         }
