@@ -688,6 +688,35 @@ md_case("expiries_list_missing_product", "expiries.list without product.",
 
 
 # --------------------------------------------------------------------------
+# Auth and administration: the deterministic cases (successful auth replies
+# carry random ids and tokens, so the end-to-end tests cover those).
+
+md_case("auth_register_invalid_email", "auth.register with an email that has no '@'.",
+        "auth.register", doc(("email", "no-at-sign"), ("password", "12345678")),
+        error_field="email", reason="must contain exactly one '@'")
+md_case("auth_register_short_password", "auth.register with a password under 8 bytes.",
+        "auth.register", doc(("email", "ana@example.com"), ("password", "short")),
+        error_field="password", reason="must be at least 8 bytes of UTF-8")
+md_case("auth_login_unknown_email", "auth.login of an email nobody registered: the same UNAUTHENTICATED as a wrong password.",
+        "auth.login", doc(("email", "nobody@example.com"), ("password", "whatever-long")),
+        error_code="UNAUTHENTICATED", message="invalid email or password")
+md_case("auth_verify_missing_token", "auth.verify without token.",
+        "auth.verify", doc(), error_field="token", reason="required")
+md_case("auth_verify_not_a_jwt", "auth.verify of a string that is not a JWT.",
+        "auth.verify", doc(("token", "garbage")),
+        error_code="TOKEN_INVALID", message="invalid token: not a JWT: expected three parts separated by '.'")
+md_case("auth_refresh_not_a_refresh_token", "auth.refresh of a string that is not a refresh token.",
+        "auth.refresh", doc(("refresh_token", "garbage")),
+        error_code="TOKEN_INVALID", message="invalid token: not a refresh token (43 characters of base64url)")
+md_case("auth_logout_nothing_to_revoke", "auth.logout with neither refresh_token nor token.",
+        "auth.logout", doc(), error_field="refresh_token", reason="give refresh_token, token, or both")
+md_case("stats_unknown_argument", "stats takes no arguments.",
+        "stats", doc(("x", 1)), error_field="x", reason="unknown argument (this operation takes no arguments)")
+md_case("reload_unknown_argument", "reload takes no arguments.",
+        "reload", doc(("x", 1)), error_field="x", reason="unknown argument (this operation takes no arguments)")
+
+
+# --------------------------------------------------------------------------
 # Writing.
 
 
