@@ -11,6 +11,7 @@ import SQLiteStore
 import Server
 import Systemd
 import ServiceLifecycle
+import UnixSignals
 import WireProtocol
 
 /// `deltastored`: parses the command line, sets up logging, wires the server
@@ -159,6 +160,8 @@ struct DaemonCommand: AsyncParsableCommand {
             access: access
         )
 
+        // Trapped now, before READY=1: a SIGHUP from then on waits for the reload service.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let server = DeltaStoreServer(
             configuration: ServerConfiguration(
@@ -181,7 +184,7 @@ struct DaemonCommand: AsyncParsableCommand {
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)]
                 + systemd.services(group: group, store: marketStore, statistics: dispatcher.statistics, logger: logger)
-                + [.init(service: ReloadService(reloader: reloader))]
+                + [.init(service: ReloadService(reloader: reloader, hangups: hangups))]
                 + authSetup.services, // [auth] housekeeping
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger

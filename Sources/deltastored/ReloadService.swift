@@ -76,14 +76,15 @@ actor Reloader {
     }
 }
 
-/// SIGHUP → `Reloader.reload`. (SIGHUP is ignored from the daemon's first
-/// instant, so one that arrives before this service runs is simply lost,
-/// never fatal.)
+/// SIGHUP → `Reloader.reload`. The signal sequence is created before the
+/// daemon reports READY=1, so a SIGHUP sent right after readiness is queued
+/// for this service rather than lost; before that, SIGHUP is ignored (never
+/// fatal).
 struct ReloadService: Service {
     let reloader: Reloader
+    let hangups: UnixSignalsSequence
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
             _ = await reloader.reload(trigger: "SIGHUP")
         }
