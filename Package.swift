@@ -86,6 +86,16 @@ let package = Package(
         .target(name: "DeltaStoreClient", dependencies: ["BSONCore", "WireProtocol", nio, nioPosix, nioHelpers]),
         // libFuzzer target over frame decoding, envelopes and argument validation (scripts/fuzz.sh).
         .executableTarget(name: "deltastore-fuzz", dependencies: ["RequestDispatch", "BSONCore", "WireProtocol"]),
+        // Benchmarks (bench/run): load generator, echo-server, in-process store and bcrypt anchors, READY timing, report.
+        .executableTarget(
+            name: "deltastore-bench",
+            dependencies: [
+                "BSONCore", "WireProtocol", "Domain", "SQLiteStore", "MarketSimulation", "DeltaStoreClient", "CCrypt",
+                nio, nioPosix, nioHelpers, logging,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // Synthetic market data (GBM prices, Black–Scholes quotes, chain analytics) for `seed` and benchmarks.
         .target(name: "MarketSimulation", dependencies: ["BSONCore"]),
         // The command-line client.

@@ -154,15 +154,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func write(_ reply: Reply, context: ChannelHandlerContext, flush: Bool) {
         guard !closed else { return }
-        var document = reply.document
-        if document.byteCount > maxReplyBytes, let id = reply.id {
-            document = Reply.failure(id: id, error: WireError(
+        var reply = reply
+        var size = reply.encodedByteCount
+        if size > maxReplyBytes, let id = reply.id {
+            reply = Reply.failure(id: id, error: WireError(
                 .resourceExhausted,
-                "reply of \(document.byteCount) bytes exceeds max_message_bytes \(maxReplyBytes); ask for fewer records"
-            )).document
+                "reply of \(size) bytes exceeds max_message_bytes \(maxReplyBytes); ask for fewer records"
+            ))
+            size = reply.encodedByteCount
         }
-        var buffer = context.channel.allocator.buffer(capacity: document.byteCount)
-        buffer.writeFrame(document)
+        // Encoded straight into the outgoing buffer (no intermediate document).
+        var buffer = context.channel.allocator.buffer(capacity: size)
+        reply.write(into: &buffer)
         let promise = context.eventLoop.makePromise(of: Void.self)
         lastWrite = promise.futureResult
         if flush {

@@ -1,4 +1,5 @@
 import BSONCore
+import NIOCore
 
 /// A reply envelope: `{id, ok: true, result}` or `{id, ok: false, error}`.
 ///
@@ -53,5 +54,63 @@ public enum Reply: Sendable, Equatable {
         let code = ErrorCode(rawValue: codeText) ?? .internalError
         let text = ErrorCode(rawValue: codeText) == nil ? "\(codeText): \(message)" : message
         self = .failure(id: id, error: WireError(code, text, details: error["details"]?.documentValue))
+    }
+}
+
+extension Reply {
+    /// The size of the encoded envelope (`document.byteCount`), computed without encoding it.
+    public var encodedByteCount: Int {
+        var count = 4 + 1 + (1 + 3) + 1 // length, terminator, "ok" element
+        if let id { count += Self.idElementSize(id) }
+        switch self {
+        case .success(_, let result): count += 1 + 7 + result.byteCount
+        case .failure(_, let error): count += 1 + 6 + error.document.byteCount
+        }
+        return count
+    }
+
+    /// Writes the envelope into `buffer`: exactly the bytes of `document`, in
+    /// the same key order, but without building an intermediate document
+    /// (no libbson handle, no copy of `result` on the way). This is the
+    /// server's per-reply path; `document` stays the reference.
+    public func write(into buffer: inout ByteBuffer) {
+        let start = buffer.writerIndex
+        buffer.writeInteger(Int32(0), endianness: .little) // patched below
+        if let id {
+            switch id {
+            case .int32(let value):
+                buffer.writeStaticString("\u{10}id\0")
+                buffer.writeInteger(value, endianness: .little)
+            case .int64(let value):
+                buffer.writeStaticString("\u{12}id\0")
+                buffer.writeInteger(value, endianness: .little)
+            case .string(let value):
+                buffer.writeStaticString("\u{02}id\0")
+                buffer.writeInteger(Int32(value.utf8.count + 1), endianness: .little)
+                buffer.writeString(value)
+                buffer.writeInteger(UInt8(0))
+            }
+        }
+        buffer.writeStaticString("\u{08}ok\0")
+        switch self {
+        case .success(_, let result):
+            buffer.writeInteger(UInt8(1))
+            buffer.writeStaticString("\u{03}result\0")
+            buffer.writeBytes(result.bytes)
+        case .failure(_, let error):
+            buffer.writeInteger(UInt8(0))
+            buffer.writeStaticString("\u{03}error\0")
+            buffer.writeBytes(error.document.bytes)
+        }
+        buffer.writeInteger(UInt8(0))
+        buffer.setInteger(Int32(buffer.writerIndex - start), at: start, endianness: .little)
+    }
+
+    private static func idElementSize(_ id: RequestID) -> Int {
+        switch id {
+        case .int32: return 1 + 3 + 4
+        case .int64: return 1 + 3 + 8
+        case .string(let value): return 1 + 3 + 4 + value.utf8.count + 1
+        }
     }
 }

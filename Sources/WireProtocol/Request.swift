@@ -34,19 +34,32 @@ public struct Request: Sendable {
         var opValue: BSONValue?
         var argsValue: BSONValue?
         var deadlineValue: BSONValue?
-        var seen = Set<String>()
+        // The known fields seen so far, one bit each (no per-request set): a
+        // second occurrence of one is a duplicate; any other key is unknown
+        // (and a repeated unknown key was already reported at its first one).
+        var seen: UInt8 = 0
         var problem: String?
         for (key, value) in document.elements {
-            guard seen.insert(key).inserted else {
+            let bit: UInt8
+            switch key {
+            case "id": bit = 1
+            case "op": bit = 2
+            case "args": bit = 4
+            case "deadline_ms": bit = 8
+            default:
+                problem = problem ?? "unknown envelope field '\(key)' (allowed: id, op, args, deadline_ms)"
+                continue
+            }
+            guard seen & bit == 0 else {
                 problem = problem ?? "duplicate envelope field '\(key)'"
                 continue
             }
-            switch key {
-            case "id": idValue = value
-            case "op": opValue = value
-            case "args": argsValue = value
-            case "deadline_ms": deadlineValue = value
-            default: problem = problem ?? "unknown envelope field '\(key)' (allowed: id, op, args, deadline_ms)"
+            seen |= bit
+            switch bit {
+            case 1: idValue = value
+            case 2: opValue = value
+            case 4: argsValue = value
+            default: deadlineValue = value
             }
         }
 

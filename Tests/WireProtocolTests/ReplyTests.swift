@@ -1,5 +1,6 @@
 import BSONCore
 import WireProtocol
+import NIOCore
 import XCTest
 
 /// `Reply`: the envelope the server writes and clients read.
@@ -50,6 +51,25 @@ final class ReplyTests: XCTestCase {
         ]
         for reply in replies {
             XCTAssertNoThrow(try BSONDocument(validating: reply.document.bytes))
+        }
+    }
+
+    /// The server writes replies with `write(into:)`: the same bytes as `document`.
+    func testWriteIntoMatchesDocument() {
+        let replies: [Reply] = [
+            .success(id: .int32(1), result: ["pong": true]),
+            .success(id: .int64(-9_000_000_000), result: ["nested": ["a": [1, 2]], "s": "é"]),
+            .success(id: .string(""), result: BSONDocument()),
+            .success(id: .string("request-7 ✓"), result: ["x": 1.5]),
+            .failure(id: nil, error: WireError(.badFrame, "x")),
+            .failure(id: .int64(1), error: WireError(.rateLimited, "slow down", details: ["retry_after_ms": .int64(500)])),
+            .failure(id: .string("a"), error: WireError(.notFound, "no such op")),
+        ]
+        for reply in replies {
+            var buffer = ByteBuffer(bytes: [0xAA]) // writing after existing bytes
+            reply.write(into: &buffer)
+            XCTAssertEqual(Array(buffer.readableBytesView.dropFirst()), reply.document.bytes, "\(reply)")
+            XCTAssertEqual(reply.encodedByteCount, reply.document.byteCount, "\(reply)")
         }
     }
 
