@@ -89,7 +89,7 @@ final class VectorTests: XCTestCase {
                 actual = reply.document
                 if vector.closes { XCTAssertTrue(try socket.isAtEOF(), "\(vector.name): should close") }
             }
-            let differences = VectorFiles.differences(expected: expected, actual: actual, ignore: Set(vector.ignore))
+            let differences = VectorComparison.differences(expected: expected, actual: actual, ignore: Set(vector.ignore))
             XCTAssertTrue(differences.isEmpty, "\(vector.name): \(differences.joined(separator: "; "))")
         }
         XCTAssertGreaterThan(throughRouter, 80)

@@ -79,44 +79,11 @@ final class ProtocolVectorTests: DaemonTestCase {
                 XCTFail("\(vector.name): connection closed without a reply")
                 continue
             }
-            let differences = Self.differences(expected: expected, actual: actual, ignore: Set(vector.ignore), path: "")
+            let differences = VectorComparison.differences(expected: expected, actual: actual, ignore: Set(vector.ignore))
             XCTAssertTrue(differences.isEmpty, "\(vector.name): \(differences.joined(separator: "; "))\nexpected \(expected)\nactual   \(actual)")
             if vector.closes {
                 XCTAssertTrue(try socket.isAtEOF(), "\(vector.name): the server should close the connection")
             }
-        }
-    }
-
-    /// Compares two documents key by key, in order. A path in `ignore` must be
-    /// present with the same BSON type; its value is not compared.
-    static func differences(expected: BSONDocument, actual: BSONDocument, ignore: Set<String>, path: String) -> [String] {
-        let e = expected.elements
-        let a = actual.elements
-        if e.map(\.key) != a.map(\.key) {
-            return ["\(path.isEmpty ? "top level" : path): keys \(a.map(\.key)) instead of \(e.map(\.key))"]
-        }
-        var out: [String] = []
-        for (expectedElement, actualElement) in zip(e, a) {
-            let childPath = path.isEmpty ? expectedElement.key : path + "." + expectedElement.key
-            out += differences(expected: expectedElement.value, actual: actualElement.value, ignore: ignore, path: childPath)
-        }
-        return out
-    }
-
-    static func differences(expected: BSONValue, actual: BSONValue, ignore: Set<String>, path: String) -> [String] {
-        if ignore.contains(path) {
-            return expected.typeName == actual.typeName ? [] : ["\(path): type \(actual.typeName) instead of \(expected.typeName)"]
-        }
-        switch (expected, actual) {
-        case (.document(let e), .document(let a)):
-            return differences(expected: e, actual: a, ignore: ignore, path: path)
-        case (.array(let e), .array(let a)):
-            guard e.count == a.count else { return ["\(path): \(a.count) items instead of \(e.count)"] }
-            return zip(e, a).enumerated().flatMap { index, pair in
-                differences(expected: pair.0, actual: pair.1, ignore: ignore, path: "\(path).\(index)")
-            }
-        default:
-            return expected == actual ? [] : ["\(path): \(BSONDocument([("v", actual)])) instead of \(BSONDocument([("v", expected)]))"]
         }
     }
 }
