@@ -90,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "deltastore-bench",
             dependencies: [
-                "BSONCore", "WireProtocol", "Domain", "SQLiteStore", "MarketSimulation", "DeltaStoreClient", "CCrypt",
+                "BSONCore", "WireProtocol", "Domain", "SQLiteStore", "MarketSimulation", "DeltaStoreClient", "CCrypt", "Auth",
                 nio, nioPosix, nioHelpers, logging,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -52,6 +52,17 @@ enum Bcrypt {
         return text
     }
 
+    /// bcrypt's own base64 alphabet, in which salts and hashes are written.
+    private static let alphabet = Array("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+    /// Characters of the hash part that follow the setting in a full hash.
+    static let hashCharacters = 31
+
+    /// `hashCharacters` random characters of bcrypt's alphabet: appended to a
+    /// setting they make a well-formed hash that no password is known to match.
+    static func randomHashCharacters() -> String {
+        String(decoding: SecureRandom.bytes(hashCharacters).map { alphabet[Int($0 & 63)] }, as: UTF8.self)
+    }
+
     /// A new hash of `password` at `cost`.
     static func hash(_ password: String, cost: Int) throws -> String {
         let setting = try setting(cost: cost)

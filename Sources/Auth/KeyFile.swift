@@ -14,7 +14,9 @@ public struct SigningKey: Sendable, CustomStringConvertible {
     public let kid: String
     let secret: [UInt8]
 
-    init(kid: String, secret: [UInt8]) {
+    /// A key from its id and secret bytes (tools and benchmarks; the daemon
+    /// reads its keys from the key file).
+    public init(kid: String, secret: [UInt8]) {
         self.kid = kid
         self.secret = secret
     }

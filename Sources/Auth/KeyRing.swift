@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JWTKit
 import Logging
@@ -50,14 +51,18 @@ public enum KeySource: Sendable, Equatable, CustomStringConvertible {
 /// that does not load leaves the current ring in place. Readers take a
 /// snapshot, so a token is checked against one consistent ring.
 public final class KeyRing: Sendable {
-    /// One loaded ring: the keys in file order and the jwt-kit collection
-    /// holding them (HS256 each, registered under its `kid`).
+    /// One loaded ring: the keys in file order, the jwt-kit collection that
+    /// signs with them (HS256 each, registered under its `kid`), and the same
+    /// secrets as swift-crypto keys by `kid` for verification.
     public struct Snapshot: Sendable {
         public let keys: [SigningKey]
         let collection: JWTKeyCollection
-        private let kidSet: Set<String>
+        private let verificationKeys: [String: SymmetricKey]
+        /// 0 for the ring's first load, one more on every reload: what a
+        /// token verified under an older snapshot must be checked again under.
+        public let generation: UInt64
 
-        init(keys: [SigningKey]) async {
+        init(keys: [SigningKey], generation: UInt64 = 0) async {
             precondition(!keys.isEmpty, "a key ring needs a key")
             let collection = JWTKeyCollection()
             for key in keys {
@@ -65,17 +70,22 @@ public final class KeyRing: Sendable {
             }
             self.keys = keys
             self.collection = collection
-            self.kidSet = Set(keys.map(\.kid))
+            self.generation = generation
+            self.verificationKeys = Dictionary(keys.map { ($0.kid, SymmetricKey(data: $0.secret)) }, uniquingKeysWith: { _, last in last })
         }
 
         /// The key that signs new tokens: the last one.
         public var signingKey: SigningKey { keys[keys.count - 1] }
         public var kids: [String] { keys.map(\.kid) }
-        public func has(kid: String) -> Bool { kidSet.contains(kid) }
+        public func has(kid: String) -> Bool { verificationKeys[kid] != nil }
+        /// The HMAC key registered under `kid`, if the ring has one.
+        func verificationKey(kid: String) -> SymmetricKey? { verificationKeys[kid] }
     }
 
     public let source: KeySource?
     private let current: NIOLockedValueBox<Snapshot>
+    /// The last generation handed out, so that no two snapshots share one.
+    private let generations = NIOLockedValueBox<UInt64>(0)
     private let logger: Logger
 
     private init(source: KeySource?, snapshot: Snapshot, logger: Logger) {
@@ -139,7 +149,11 @@ public final class KeyRing: Sendable {
             logger.error("key reload failed; keeping the current keys", metadata: ["error": "\(error)"])
             throw error
         }
-        let snapshot = await Snapshot(keys: keys)
+        let generation = generations.withLockedValue { value -> UInt64 in
+            value &+= 1
+            return value
+        }
+        let snapshot = await Snapshot(keys: keys, generation: generation)
         let previous = current.withLockedValue { value -> Snapshot in
             defer { value = snapshot }
             return value

@@ -8,9 +8,11 @@ import NIOPosix
 ///   pool of its own, so logins never queue behind store queries or the
 ///   reverse), never on the caller's thread.
 /// - `verifyUnknownUser` spends the same work as a real check against a hash of
-///   the configured cost (a dummy hash made at start), so an unknown email
-///   costs what a wrong password costs and timing does not reveal which emails
-///   are registered.
+///   the configured cost, so an unknown email costs what a wrong password
+///   costs and timing does not reveal which emails are registered. Its dummy
+///   hash is a fresh random salt at the configured cost followed by random
+///   hash characters: bcrypt's work depends only on the salt and the cost, so
+///   no bcrypt computation is needed to make it, and start-up stays fast.
 /// - `needsRehash` tells when a stored hash is not `$2b$` at the configured
 ///   cost; the login that proved the password then stores a new hash.
 /// - At most `maximumQueued` computations wait or run at once; beyond that
@@ -33,13 +35,12 @@ public final class PasswordHasher: Sendable {
         self.maximumQueued = maximumQueued
     }
 
-    /// Makes the hasher and its dummy hash (one bcrypt computation at `cost`).
-    public static func make(cost: Int, threadPool: NIOThreadPool, maximumQueued: Int = 256) async throws -> PasswordHasher {
+    /// Makes the hasher and its dummy hash (no bcrypt computation: see above).
+    public static func make(cost: Int, threadPool: NIOThreadPool, maximumQueued: Int = 256) throws -> PasswordHasher {
         guard costRange.contains(cost) else {
             throw FieldError("bcrypt cost", "must be between \(costRange.lowerBound) and \(costRange.upperBound), got \(cost)")
         }
-        let dummyPassword = Base64URL.encode(SecureRandom.bytes(24))
-        let dummy = try await threadPool.runIfActive { try Bcrypt.hash(dummyPassword, cost: cost) }
+        let dummy = try Bcrypt.setting(cost: cost) + Bcrypt.randomHashCharacters()
         return PasswordHasher(cost: cost, threadPool: threadPool, dummyHash: dummy, maximumQueued: max(1, maximumQueued))
     }
 

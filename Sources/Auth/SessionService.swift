@@ -197,9 +197,10 @@ public final class SessionService: Sendable {
 
     // MARK: Verify
 
-    /// Checks an access token: `TokenService.verify`, then the revocation list.
-    public func verify(_ token: String) async throws(AuthError) -> VerifiedAccessToken {
-        let verified = try await tokens.verify(token)
+    /// Checks an access token: `TokenService.verify`, then the revocation
+    /// list. Synchronous and non-blocking, so it may run on an event loop.
+    public func verify(_ token: String) throws(AuthError) -> VerifiedAccessToken {
+        let verified = try tokens.verify(token)
         guard !revocations.isRevoked(verified.sessionID) else {
             throw AuthError.tokenRevoked("this session was logged out or revoked")
         }
@@ -330,7 +331,7 @@ public final class SessionService: Sendable {
         var families = Set<String>()
         if let accessToken {
             // An access token whose session is already revoked still names it: logging out again is harmless.
-            let verified = try await tokens.verify(accessToken)
+            let verified = try tokens.verify(accessToken)
             userIDs.insert(verified.userID)
             families.insert(verified.sessionID)
         }

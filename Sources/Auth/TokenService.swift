@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JWTKit
 
@@ -19,15 +20,20 @@ public struct TokenSettings: Sendable {
     public static let algorithm = "HS256"
     /// Longer strings are not tokens this server issued.
     public static let maximumTokenBytes = 8192
+    /// Tokens remembered as verified (`VerifiedTokenCache`); 0 disables it.
+    public var verifiedCacheCapacity: Int
+    public static let defaultVerifiedCacheCapacity = 4096
 
     public init(
         issuer: String = defaultIssuer, audience: String = defaultAudience,
-        accessTokenLifetime: Int64 = defaultAccessTokenLifetime, leeway: Int64 = 30
+        accessTokenLifetime: Int64 = defaultAccessTokenLifetime, leeway: Int64 = 30,
+        verifiedCacheCapacity: Int = defaultVerifiedCacheCapacity
     ) {
         self.issuer = issuer
         self.audience = audience
         self.accessTokenLifetime = accessTokenLifetime
         self.leeway = leeway
+        self.verifiedCacheCapacity = verifiedCacheCapacity
     }
 }
 
@@ -52,32 +58,46 @@ public struct VerifiedAccessToken: Sendable, Equatable {
     public let expiresAtMilliseconds: Int64
 }
 
-/// Signs and verifies access tokens (JWS compact, HS256) with the key ring,
-/// through jwt-kit.
+/// Signs access tokens (JWS compact, HS256) with the key ring through jwt-kit,
+/// and verifies them here, synchronously, with swift-crypto's HMAC.
+///
+/// Verification is on the hot path of every gateway request, so it runs
+/// inline on the caller's thread (no task, no thread hop) and decodes the
+/// header and the claims once each; it touches no store and no lock other
+/// than the key-ring snapshot's.
 ///
 /// Verification follows RFC 8725. Before any key is used the token must be
 /// three non-empty base64url parts (no padding, at most 8 KiB) and its header
 /// must say `alg: "HS256"` (an explicit allowlist: `none`, HS384, RS256 and
 /// everything else are refused), `typ` absent or `JWT`, no `crit`, and a
-/// `kid` that is in the ring (jwt-kit would otherwise fall back to a default
-/// key). jwt-kit then checks the HMAC (in constant time) and decodes the
-/// claims, which are checked here: `typ` is `access`, `iss` and `aud` match,
+/// `kid` that is in the ring. The HMAC-SHA256 of `header.claims` under that
+/// key is then compared with the signature (in constant time) and only then
+/// are the claims decoded and checked: `typ` is `access`, `iss` and `aud` match,
 /// `sub` equals `user_id`, `iat` and `nbf` are not in the future (beyond
 /// `leeway`), the lifetime `exp - iat` is positive and no longer than this
 /// server issues (plus `leeway`), and `exp` has not passed.
 ///
 /// Every failure is `AuthError.tokenInvalid` except a passed `exp`
 /// (`tokenExpired`).
+///
+/// A token that passed is remembered (`VerifiedTokenCache`, keyed by the
+/// whole token and the key-ring generation): presented again, only its times
+/// are checked again.
 public final class TokenService: Sendable {
     public let keyRing: KeyRing
     public let settings: TokenSettings
     private let clock: AuthClock
+    private let verified: VerifiedTokenCache
 
     public init(keyRing: KeyRing, settings: TokenSettings = TokenSettings(), clock: AuthClock = .system) {
         self.keyRing = keyRing
         self.settings = settings
         self.clock = clock
+        self.verified = VerifiedTokenCache(capacity: settings.verifiedCacheCapacity)
     }
+
+    /// Tokens remembered as verified now.
+    public var verifiedCacheCount: Int { verified.count }
 
     /// Signs a new access token with the newest key.
     public func issue(userID: String, email: String, sessionID: String) async throws -> IssuedAccessToken {
@@ -103,8 +123,15 @@ public final class TokenService: Sendable {
         var crit: [String]?
     }
 
-    /// Checks `token` as described above.
-    public func verify(_ token: String) async throws(AuthError) -> VerifiedAccessToken {
+    /// Checks `token` as described above. Synchronous and cheap (two small
+    /// JSON decodes and one HMAC): callers may run it on an event loop.
+    public func verify(_ token: String) throws(AuthError) -> VerifiedAccessToken {
+        let now = clock.nowSeconds
+        let snapshot = keyRing.snapshot
+        if let entry = verified.lookup(token, generation: snapshot.generation, now: now) {
+            try checkTimes(issuedAt: entry.issuedAt, notBefore: entry.notBefore, expiresAt: entry.expiresAt, now: now)
+            return entry.verified
+        }
         let bytes = Array(token.utf8)
         guard !bytes.isEmpty else { throw .tokenInvalid("empty token") }
         guard bytes.count <= TokenSettings.maximumTokenBytes else {
@@ -131,36 +158,48 @@ public final class TokenService: Sendable {
         guard header.crit == nil else { throw .tokenInvalid("critical header extensions are not supported") }
         guard let kid = header.kid else { throw .tokenInvalid("no key id (kid) in the header") }
         guard !parts[2].isEmpty else { throw .tokenInvalid("unsigned token (no signature)") }
-        let snapshot = keyRing.snapshot
-        guard snapshot.has(kid: kid) else { throw .tokenInvalid("signed with an unknown key \(Self.quoted(kid))") }
-
-        let claims: AccessClaims
-        do {
-            claims = try await snapshot.collection.verify(token, as: AccessClaims.self)
-        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+        guard let key = snapshot.verificationKey(kid: kid) else {
+            throw .tokenInvalid("signed with an unknown key \(Self.quoted(kid))")
+        }
+        guard let signature = Base64URL.decode(bytes: parts[2]), signature.count == SHA256.byteCount else {
             throw .tokenInvalid("bad signature")
-        } catch {
+        }
+        // The signing input is everything before the second '.': header and claims as sent.
+        let signingInput = bytes[bytes.startIndex..<(parts[2].startIndex - 1)]
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
+            throw .tokenInvalid("bad signature")
+        }
+        guard let claimsJSON = Base64URL.decode(bytes: parts[1]), let claims = try? JSONDecoder().decode(AccessClaims.self, from: Data(claimsJSON)) else {
             throw .tokenInvalid("malformed claims")
         }
 
-        let now = clock.nowSeconds
         guard claims.type == AccessClaims.accessType else { throw .tokenInvalid("not an access token (typ \(Self.quoted(claims.type)))") }
         guard claims.issuer == settings.issuer else { throw .tokenInvalid("issued by \(Self.quoted(claims.issuer)), not \(settings.issuer)") }
         guard claims.audience.value.contains(settings.audience) else { throw .tokenInvalid("not issued for \(settings.audience)") }
         guard !claims.userID.isEmpty, claims.subject == claims.userID, !claims.sessionID.isEmpty else {
             throw .tokenInvalid("inconsistent subject claims")
         }
-        guard claims.issuedAt <= now + settings.leeway else { throw .tokenInvalid("issued in the future") }
-        if let notBefore = claims.notBefore, notBefore > now + settings.leeway { throw .tokenInvalid("not valid yet (nbf)") }
         let lifetime = claims.expiresAt - claims.issuedAt
         guard lifetime > 0, lifetime <= settings.accessTokenLifetime + settings.leeway else {
             throw .tokenInvalid("lifetime of \(lifetime) s is not one this server issues")
         }
-        guard now < claims.expiresAt else { throw .tokenExpired("the access token expired; refresh it") }
-        return VerifiedAccessToken(
+        try checkTimes(issuedAt: claims.issuedAt, notBefore: claims.notBefore, expiresAt: claims.expiresAt, now: now)
+        let result = VerifiedAccessToken(
             userID: claims.userID, email: claims.email, sessionID: claims.sessionID, tokenID: claims.tokenID, kid: kid,
             expiresAtMilliseconds: claims.expiresAt * 1000
         )
+        verified.insert(
+            token,
+            .init(verified: result, issuedAt: claims.issuedAt, notBefore: claims.notBefore, expiresAt: claims.expiresAt, generation: snapshot.generation)
+        )
+        return result
+    }
+
+    /// The rules that depend on the time: checked on every verify, cached or not.
+    private func checkTimes(issuedAt: Int64, notBefore: Int64?, expiresAt: Int64, now: Int64) throws(AuthError) {
+        guard issuedAt <= now + settings.leeway else { throw .tokenInvalid("issued in the future") }
+        if let notBefore, notBefore > now + settings.leeway { throw .tokenInvalid("not valid yet (nbf)") }
+        guard now < expiresAt else { throw .tokenExpired("the access token expired; refresh it") }
     }
 
     /// A client-supplied header value for an error message: short, printable, quoted.

@@ -11,9 +11,9 @@ extension BSONDocument {
     /// byte is the terminator; every element is well-formed, every key and
     /// string-like value (string, code, symbol, code-with-scope code, dbPointer
     /// collection, regex) is valid UTF-8 without NUL bytes, and nesting stays
-    /// within `maxDepth` (walked with libbson's iterator, depth-first, so
-    /// libbson's own recursive validator never sees a deeper document); then
-    /// `bson_validate` for valid UTF-8 in keys and strings (no embedded NUL).
+    /// within `maxDepth` (walked with libbson's iterator, depth-first, in one
+    /// pass). libbson's own `bson_validate` is not run: it checks less than
+    /// this walk (see `stringProblem`) and would read every string again.
     public init(validating bytes: [UInt8], maxDepth: Int = BSONDocument.defaultMaxDepth) throws(BSONError) {
         try Self.validate(bytes, maxDepth: maxDepth)
         self.init(trustedBytes: bytes)
@@ -38,14 +38,6 @@ extension BSONDocument {
             return walk(iter, depth: 1, maxDepth: maxDepth)
         }
         if let structural { throw structural }
-
-        let utf8Error: String? = BSONBuilder.withTemporary(bytes) { handle -> String? in
-            var error = bson_error_t()
-            let flags = BSON_VALIDATE_UTF8.rawValue
-            if bson_validate_with_error(handle, bson_validate_flags_t(flags), &error) { return nil }
-            return Self.message(of: &error)
-        } ?? "libbson could not read the document"
-        if let utf8Error { throw .invalidDocument(utf8Error) }
     }
 
     /// Walks every element; returns the first problem found.
@@ -88,8 +80,7 @@ extension BSONDocument {
     private static func stringProblem(_ iter: borrowing LibBSONIterator) -> BSONError? {
         let pointer = iter.pointer
         func valid(_ text: UnsafePointer<CChar>?, _ length: Int) -> Bool {
-            guard let text else { return length == 0 }
-            return bson_utf8_validate(text, length, false)
+            UTF8Text.isValidWithoutNUL(text, count: length)
         }
         func cLength(_ text: UnsafePointer<CChar>?) -> Int {
             guard let text else { return 0 }

@@ -92,8 +92,17 @@ public enum FieldRules {
     }
 
     private static func checkKey(_ key: String, path: String) throws(FieldError) {
-        if key.isEmpty { throw FieldError(path, "empty key") }
-        if key.hasPrefix("$") { throw FieldError(path, "keys may not start with '$'") }
-        if key.contains(".") { throw FieldError(path, "keys may not contain '.'") }
+        if let problem = keyProblem(key) { throw FieldError(path, problem) }
+    }
+
+    /// Why `key` may not be a key of a stored document or of `args` (a
+    /// document store could read it as an operator or a path), or nil. Checked
+    /// on the UTF-8 bytes: it runs for every key of every request.
+    public static func keyProblem(_ key: String) -> String? {
+        let bytes = key.utf8
+        guard let first = bytes.first else { return "empty key" }
+        if first == UInt8(ascii: "$") { return "keys may not start with '$'" }
+        if bytes.contains(UInt8(ascii: ".")) { return "keys may not contain '.'" }
+        return nil
     }
 }

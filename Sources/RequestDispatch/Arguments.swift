@@ -1,4 +1,5 @@
 import BSONCore
+import Domain
 import WireProtocol
 
 /// Typed, strict access to an operation's `args`, with the rules every
@@ -27,9 +28,7 @@ public struct Arguments: Sendable {
 
     /// Rejects keys that a document store could read as an operator or a path.
     public static func checkKey(_ key: String, path: String) throws(WireError) {
-        if key.isEmpty { throw .invalidArgument(field: path, reason: "empty key") }
-        if key.hasPrefix("$") { throw .invalidArgument(field: path, reason: "keys may not start with '$'") }
-        if key.contains(".") { throw .invalidArgument(field: path, reason: "keys may not contain '.'") }
+        if let problem = FieldRules.keyProblem(key) { throw .invalidArgument(field: path, reason: problem) }
     }
 
     public func has(_ name: String) -> Bool { values[name] != nil }

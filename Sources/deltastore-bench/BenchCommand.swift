@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "deltastore-bench",
         abstract: "Load generator and anchors for benchmarking deltastored (see bench/run).",
         subcommands: [
-            LoadCommand.self, EchoServerCommand.self, StoreCommand.self, BcryptCommand.self,
+            LoadCommand.self, EchoServerCommand.self, StoreCommand.self, BcryptCommand.self, TokenCheckCommand.self,
             SeedCommand.self, ReadyCommand.self, ReportCommand.self,
         ]
     )

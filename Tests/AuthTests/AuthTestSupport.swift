@@ -268,7 +268,7 @@ struct Harness {
         let clock = ManualClock()
         let store = InMemoryAuthStore()
         let keyRing = await KeyRing(keys: keys, logger: quietLogger)
-        let hasher = try await PasswordHasher.make(cost: cost, threadPool: threadPool)
+        let hasher = try PasswordHasher.make(cost: cost, threadPool: threadPool)
         let tokens = TokenService(keyRing: keyRing, settings: TokenSettings(), clock: clock.clock)
         let throttle = LoginThrottle(policy: policy, clock: clock.clock)
         let revocations = RevocationList(retentionMilliseconds: (900 + 30) * 1000)

@@ -7,7 +7,7 @@ import Testing
 @Suite("Passwords")
 struct PasswordHasherTests {
     @Test func hashesAreBcrypt2bAtTheConfiguredCostAndVerify() async throws {
-        let hasher = try await PasswordHasher.make(cost: 5, threadPool: .singleton)
+        let hasher = try PasswordHasher.make(cost: 5, threadPool: .singleton)
         let hash = try await hasher.hash("correct horse")
         #expect(hash.hasPrefix("$2b$05$"))
         #expect(hash.count == 60)
@@ -22,10 +22,25 @@ struct PasswordHasherTests {
         try await hasher.verifyUnknownUser("whatever")
     }
 
+    @Test func theUnknownUserDummyIsAHashBcryptComputesAtTheConfiguredCost() throws {
+        // The dummy is a setting plus random hash characters: libxcrypt must
+        // take it as a setting at that cost (a full computation whose result
+        // keeps the salt), and the result must never equal the dummy itself.
+        let setting = try Bcrypt.setting(cost: 5)
+        let dummy = setting + Bcrypt.randomHashCharacters()
+        #expect(dummy.count == 60)
+        #expect(Bcrypt.cost(of: dummy) == 5)
+        let computed = try #require(Bcrypt.crypt("any password", setting: dummy))
+        #expect(computed.count == 60)
+        #expect(computed.hasPrefix(setting))
+        #expect(computed != dummy)
+        #expect(Bcrypt.randomHashCharacters() != Bcrypt.randomHashCharacters())
+    }
+
     @Test func publishedBcryptVectorsVerify() async throws {
         // crypt_blowfish's test vectors; DeltaStream's Python bcrypt writes the
         // same format ($2b$), older libraries $2a$ or $2y$.
-        let hasher = try await PasswordHasher.make(cost: 4, threadPool: .singleton)
+        let hasher = try PasswordHasher.make(cost: 4, threadPool: .singleton)
         let vectors = [
             ("U*U", "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"),
             ("U*U*", "$2a$05$CCCCCCCCCCCCCCCCCCCCC.VGOzA784oUp/Z0DY336zx7pLYAy0lwK"),
@@ -39,7 +54,7 @@ struct PasswordHasherTests {
     }
 
     @Test func rehashIsNeededWhenTheCostOrSchemeDiffers() async throws {
-        let hasher = try await PasswordHasher.make(cost: 6, threadPool: .singleton)
+        let hasher = try PasswordHasher.make(cost: 6, threadPool: .singleton)
         #expect(hasher.needsRehash("$2b$04$" + String(repeating: "a", count: 53)))
         #expect(hasher.needsRehash("$2b$12$" + String(repeating: "a", count: 53)))
         #expect(hasher.needsRehash("$2a$06$" + String(repeating: "a", count: 53)))
@@ -48,8 +63,8 @@ struct PasswordHasherTests {
     }
 
     @Test func theCostIsBounded() async throws {
-        await #expect(throws: FieldError.self) { _ = try await PasswordHasher.make(cost: 3, threadPool: .singleton) }
-        await #expect(throws: FieldError.self) { _ = try await PasswordHasher.make(cost: 18, threadPool: .singleton) }
+        #expect(throws: FieldError.self) { _ = try PasswordHasher.make(cost: 3, threadPool: .singleton) }
+        #expect(throws: FieldError.self) { _ = try PasswordHasher.make(cost: 18, threadPool: .singleton) }
     }
 
     @Test func passwordsOf8To72BytesAreAcceptedAndLongerOnesRefusedNotTruncated() throws {
@@ -78,7 +93,7 @@ struct PasswordHasherTests {
     @Test func whyTheRuleExists() async throws {
         // bcrypt itself ignores everything after 72 bytes: two passwords that
         // differ only there hash alike. The rule refuses the longer one instead.
-        let hasher = try await PasswordHasher.make(cost: 4, threadPool: .singleton)
+        let hasher = try PasswordHasher.make(cost: 4, threadPool: .singleton)
         let seventyTwo = String(repeating: "x", count: 72)
         let hash = try await hasher.hash(seventyTwo)
         #expect(try await hasher.verify(seventyTwo + "anything", against: hash))
@@ -87,7 +102,7 @@ struct PasswordHasherTests {
     @Test func hashingNeverRunsOnTheCallersThreadAndIsBounded() async throws {
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
-        let hasher = try await PasswordHasher.make(cost: 8, threadPool: pool, maximumQueued: 2)
+        let hasher = try PasswordHasher.make(cost: 8, threadPool: pool, maximumQueued: 2)
         // Three at once: the third finds the queue full.
         let outcomes = await withTaskGroup(of: String.self) { group in
             for _ in 0..<3 {

@@ -17,7 +17,7 @@ struct SessionServiceTests {
         #expect(registered.user.passwordHash.hasPrefix("$2b$04$"))
         #expect(RefreshToken.isWellFormed(registered.tokens.refreshToken))
         #expect(registered.tokens.refreshExpiresAtMilliseconds == h.clock.now + SessionSettings.defaultRefreshTokenLifetime)
-        let verified = try await h.service.verify(registered.tokens.access.token)
+        let verified = try h.service.verify(registered.tokens.access.token)
         #expect(verified.userID == registered.user.id)
         #expect(verified.email == "ana@example.com")
 
@@ -48,7 +48,7 @@ struct SessionServiceTests {
     @Test func aStoredHashOfAnotherCostIsUpgradedOnLogin() async throws {
         let h = try await Harness.make(cost: 5)
         _ = try await h.register()
-        let legacy = try await (try await PasswordHasher.make(cost: 4, threadPool: .singleton)).hash("correct horse battery")
+        let legacy = try await (try PasswordHasher.make(cost: 4, threadPool: .singleton)).hash("correct horse battery")
         h.store.plant(hash: legacy, forEmail: "ana@example.com")
         // A wrong password does not upgrade anything.
         _ = await authError { _ = try await h.login(password: "not the password") }
@@ -71,7 +71,7 @@ struct SessionServiceTests {
         let second = try await h.service.refresh(first.tokens.refreshToken, peer: 1000, logger: quietLogger)
         #expect(second.refreshToken != first.tokens.refreshToken)
         #expect(second.access.claims.sessionID == family, "the same session family")
-        _ = try await h.service.verify(second.access.token)
+        _ = try h.service.verify(second.access.token)
         h.clock.advance(seconds: 60)
         let third = try await h.service.refresh(second.refreshToken, peer: 1000, logger: quietLogger)
 
@@ -82,12 +82,12 @@ struct SessionServiceTests {
         #expect(log.text.contains("reuse detected"))
         // Every token of the family is dead: refresh tokens and access tokens alike.
         #expect(await authError { _ = try await h.service.refresh(third.refreshToken, peer: 1000, logger: quietLogger) }?.code == "TOKEN_REVOKED")
-        #expect(await authError { _ = try await h.service.verify(third.access.token) }?.code == "TOKEN_REVOKED")
-        #expect(await authError { _ = try await h.service.verify(first.tokens.access.token) }?.code == "TOKEN_REVOKED")
+        #expect(await authError { _ = try h.service.verify(third.access.token) }?.code == "TOKEN_REVOKED")
+        #expect(await authError { _ = try h.service.verify(first.tokens.access.token) }?.code == "TOKEN_REVOKED")
         #expect(h.store.allSessions.allSatisfy { $0.revokedAt != nil && $0.revokedReason == "reuse" })
         // Another login is unaffected.
         let other = try await h.login()
-        _ = try await h.service.verify(other.tokens.access.token)
+        _ = try h.service.verify(other.tokens.access.token)
     }
 
     @Test func withinTheGraceWindowTheSamePeerGetsTheSameResultAgain() async throws {
@@ -100,7 +100,7 @@ struct SessionServiceTests {
         #expect(again.access.token == rotated.access.token)
         // The family is intact: the new token works.
         let next = try await h.service.refresh(rotated.refreshToken, peer: 1000, logger: quietLogger)
-        _ = try await h.service.verify(next.access.token)
+        _ = try h.service.verify(next.access.token)
     }
 
     @Test func afterTheGraceWindowTheOldTokenIsReuse() async throws {
@@ -109,7 +109,7 @@ struct SessionServiceTests {
         let rotated = try await h.service.refresh(login.tokens.refreshToken, peer: 1000, logger: quietLogger)
         h.clock.advance(milliseconds: 10_001)
         #expect(await authError { _ = try await h.service.refresh(login.tokens.refreshToken, peer: 1000, logger: quietLogger) }?.code == "TOKEN_REVOKED")
-        #expect(await authError { _ = try await h.service.verify(rotated.access.token) }?.code == "TOKEN_REVOKED")
+        #expect(await authError { _ = try h.service.verify(rotated.access.token) }?.code == "TOKEN_REVOKED")
     }
 
     @Test func withinTheGraceWindowAnotherPeerIsReuse() async throws {
@@ -128,7 +128,7 @@ struct SessionServiceTests {
         let third = try await h.service.refresh(second.refreshToken, peer: 1000, logger: quietLogger)
         h.clock.advance(seconds: 1)
         #expect(await authError { _ = try await h.service.refresh(login.tokens.refreshToken, peer: 1000, logger: quietLogger) }?.code == "TOKEN_REVOKED")
-        #expect(await authError { _ = try await h.service.verify(third.access.token) }?.code == "TOKEN_REVOKED")
+        #expect(await authError { _ = try h.service.verify(third.access.token) }?.code == "TOKEN_REVOKED")
     }
 
     @Test func concurrentRefreshesOfOneTokenShareOneRotation() async throws {
@@ -149,14 +149,14 @@ struct SessionServiceTests {
         let h = try await Harness.make()
         let a = try await h.register()
         let b = try await h.login()
-        _ = try await h.service.verify(a.tokens.access.token)
+        _ = try h.service.verify(a.tokens.access.token)
         #expect(try await h.service.logout(refreshToken: a.tokens.refreshToken, accessToken: nil, allSessions: false, logger: quietLogger) == 1)
-        #expect(await authError { _ = try await h.service.verify(a.tokens.access.token) }?.code == "TOKEN_REVOKED")
+        #expect(await authError { _ = try h.service.verify(a.tokens.access.token) }?.code == "TOKEN_REVOKED")
         #expect(await authError { _ = try await h.service.refresh(a.tokens.refreshToken, peer: 1000, logger: quietLogger) }?.code == "TOKEN_REVOKED")
-        _ = try await h.service.verify(b.tokens.access.token)
+        _ = try h.service.verify(b.tokens.access.token)
         // Logging out again is harmless; by access token too.
         #expect(try await h.service.logout(refreshToken: nil, accessToken: b.tokens.access.token, allSessions: false, logger: quietLogger) == 1)
-        #expect(await authError { _ = try await h.service.verify(b.tokens.access.token) }?.code == "TOKEN_REVOKED")
+        #expect(await authError { _ = try h.service.verify(b.tokens.access.token) }?.code == "TOKEN_REVOKED")
         #expect(try await h.service.logout(refreshToken: a.tokens.refreshToken, accessToken: nil, allSessions: false, logger: quietLogger) == 0)
     }
 
@@ -168,9 +168,9 @@ struct SessionServiceTests {
         let bob = try await h.register("bob@example.com")
         #expect(try await h.service.logout(refreshToken: nil, accessToken: c.tokens.access.token, allSessions: true, logger: quietLogger) == 3)
         for token in [a, b, c].map(\.tokens.access.token) {
-            #expect(await authError { _ = try await h.service.verify(token) }?.code == "TOKEN_REVOKED")
+            #expect(await authError { _ = try h.service.verify(token) }?.code == "TOKEN_REVOKED")
         }
-        _ = try await h.service.verify(bob.tokens.access.token)
+        _ = try h.service.verify(bob.tokens.access.token)
     }
 
     @Test func logoutNeedsOneUsersTokens() async throws {
@@ -190,7 +190,7 @@ struct SessionServiceTests {
     @Test func refreshAndAccessTokensAreNotInterchangeable() async throws {
         let h = try await Harness.make()
         let login = try await h.register()
-        #expect(await authError { _ = try await h.service.verify(login.tokens.refreshToken) }?.code == "TOKEN_INVALID")
+        #expect(await authError { _ = try h.service.verify(login.tokens.refreshToken) }?.code == "TOKEN_INVALID")
         #expect(await authError { _ = try await h.service.refresh(login.tokens.access.token, peer: 1000, logger: quietLogger) }?.code == "TOKEN_INVALID")
         #expect(await authError { _ = try await h.service.refresh(RefreshToken.generate(), peer: 1000, logger: quietLogger) }?.code == "TOKEN_INVALID")
         #expect(await authError { _ = try await h.service.refresh("short", peer: 1000, logger: quietLogger) }?.code == "TOKEN_INVALID")

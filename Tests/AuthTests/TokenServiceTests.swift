@@ -23,7 +23,7 @@ struct TokenServiceTests {
     }
 
     func code(_ tokens: TokenService, _ token: String) async -> String? {
-        await authError { _ = try await tokens.verify(token) }?.code
+        await authError { _ = try tokens.verify(token) }?.code
     }
 
     @Test func anIssuedTokenCarriesTheDocumentedClaimsAndVerifies() async throws {
@@ -49,7 +49,7 @@ struct TokenServiceTests {
         #expect((claims["exp"] as? Int).map(Int64.init) == clock.nowSeconds + 900)
         #expect((claims["iat"] as? Int).map(Int64.init) == clock.nowSeconds)
 
-        let verified = try await tokens.verify(issued.token)
+        let verified = try tokens.verify(issued.token)
         #expect(verified.userID == "65e1a0b2c3d4e5f6a7b80001")
         #expect(verified.email == "ana@example.com")
         #expect(verified.sessionID == "fam")
@@ -62,10 +62,10 @@ struct TokenServiceTests {
     @Test func aCorrectlyForgedTokenVerifies() async throws {
         // The forge itself is right: the control case for every test below.
         let tokens = await service()
-        let verified = try await tokens.verify(forged())
+        let verified = try tokens.verify(forged())
         #expect(verified.sessionID == "family-1")
         // aud as an array naming us is accepted too (RFC 7519 allows both).
-        _ = try await tokens.verify(forged(overrides: ["aud": ["other", "deltastream"]]))
+        _ = try tokens.verify(forged(overrides: ["aud": ["other", "deltastream"]]))
     }
 
     @Test func malformedTokensAreInvalid() async throws {
@@ -150,7 +150,7 @@ struct TokenServiceTests {
         // A real token, once time passes.
         let issued = try await tokens.issue(userID: "u", email: "e@x", sessionID: "s")
         clock.advance(seconds: 899)
-        _ = try await tokens.verify(issued.token)
+        _ = try tokens.verify(issued.token)
         clock.advance(seconds: 1)
         #expect(await code(tokens, issued.token) == "TOKEN_EXPIRED")
         // Not yet valid.
@@ -159,8 +159,8 @@ struct TokenServiceTests {
         #expect(await code(tokens, forged(overrides: ["nbf": later + 120])) == "TOKEN_INVALID")
         #expect(await code(tokens, forged(overrides: ["iat": later + 120, "exp": later + 900])) == "TOKEN_INVALID")
         // Within the 30 s leeway both pass.
-        _ = try await tokens.verify(forged(overrides: ["nbf": later + 20]))
-        _ = try await tokens.verify(forged(overrides: ["iat": later + 20, "exp": later + 900]))
+        _ = try tokens.verify(forged(overrides: ["nbf": later + 20]))
+        _ = try tokens.verify(forged(overrides: ["iat": later + 20, "exp": later + 900]))
         // A lifetime longer than this server issues (a forged "forever" token).
         #expect(await code(tokens, forged(overrides: ["exp": later + 365 * 86_400])) == "TOKEN_INVALID")
         #expect(await code(tokens, forged(overrides: ["exp": later - 10, "iat": later])) == "TOKEN_INVALID")
@@ -198,19 +198,19 @@ struct TokenServiceTests {
         let after = await service(keys: [old, new])
         let newToken = try await after.issue(userID: "u", email: "e@x", sessionID: "s")
         #expect(newToken.kid == "2024-06", "the last key signs")
-        _ = try await after.verify(oldToken.token)
-        _ = try await after.verify(newToken.token)
+        _ = try after.verify(oldToken.token)
+        _ = try after.verify(newToken.token)
 
         let retired = await service(keys: [new])
         #expect(await code(retired, oldToken.token) == "TOKEN_INVALID", "a removed key no longer verifies")
-        _ = try await retired.verify(newToken.token)
+        _ = try retired.verify(newToken.token)
     }
 
     @Test func eachRefusalSaysWhy() async throws {
         let tokens = await service()
         let claims = Forge.claims(now: clock.nowSeconds)
         func reason(_ token: String) async -> String {
-            await authError { _ = try await tokens.verify(token) }.map(String.init(describing:)) ?? "accepted"
+            await authError { _ = try tokens.verify(token) }.map(String.init(describing:)) ?? "accepted"
         }
         #expect(await reason(Forge.token(header: Forge.header(alg: "none"), claims: claims, signature: .none)).contains("algorithm 'none' is not accepted"))
         #expect(await reason(Forge.token(header: Forge.header(alg: "RS256"), claims: claims, signature: .hs256(key.secret))).contains("algorithm 'RS256'"))
@@ -222,5 +222,52 @@ struct TokenServiceTests {
         #expect(await reason(forged(overrides: ["nbf": clock.nowSeconds + 3600])).contains("not valid yet"))
         #expect(await reason(RefreshToken.generate()).contains("a refresh token is not an access token"))
         #expect(await reason("a.b").contains("three parts"))
+    }
+
+    // MARK: The verified-token cache
+
+    @Test func aRepeatedTokenIsServedFromTheCacheWithItsTimesCheckedAgain() async throws {
+        let tokens = await service()
+        let issued = try await tokens.issue(userID: "u", email: "e@x", sessionID: "s")
+        let first = try tokens.verify(issued.token)
+        #expect(tokens.verifiedCacheCount == 1)
+        #expect(try tokens.verify(issued.token) == first)
+        #expect(tokens.verifiedCacheCount == 1)
+        // The clock set back before iat (beyond the leeway): the cached token is
+        // refused as the full check would refuse it.
+        clock.advance(seconds: -120)
+        #expect(await code(tokens, issued.token) == "TOKEN_INVALID")
+        clock.advance(seconds: 120 + 900)
+        #expect(await code(tokens, issued.token) == "TOKEN_EXPIRED")
+        #expect(tokens.verifiedCacheCount == 0, "an expired entry is dropped")
+    }
+
+    @Test func refusedTokensAreNeverCachedAndAChangedByteMisses() async throws {
+        let tokens = await service()
+        let issued = try await tokens.issue(userID: "u", email: "e@x", sessionID: "s")
+        _ = try tokens.verify(issued.token)
+        // The same claims and header with the last signature character changed.
+        var bytes = Array(issued.token.utf8)
+        bytes[bytes.count - 1] = bytes[bytes.count - 1] == UInt8(ascii: "A") ? UInt8(ascii: "Q") : UInt8(ascii: "A")
+        #expect(await code(tokens, String(decoding: bytes, as: UTF8.self)) == "TOKEN_INVALID")
+        #expect(await code(tokens, forged(overrides: ["aud": "x"])) == "TOKEN_INVALID")
+        #expect(await code(tokens, forged(overrides: ["aud": "x"])) == "TOKEN_INVALID")
+        #expect(tokens.verifiedCacheCount == 1)
+    }
+
+    @Test func theCacheIsBoundedAndCanBeTurnedOff() async throws {
+        let ring = await KeyRing(keys: [key], logger: quietLogger)
+        let small = TokenService(keyRing: ring, settings: TokenSettings(verifiedCacheCapacity: 2), clock: clock.clock)
+        let off = TokenService(keyRing: ring, settings: TokenSettings(verifiedCacheCapacity: 0), clock: clock.clock)
+        var issued: [String] = []
+        for index in 0..<5 {
+            issued.append(try await small.issue(userID: "u\(index)", email: "e@x", sessionID: "s").token)
+        }
+        for token in issued + issued {
+            #expect(try small.verify(token).email == "e@x")
+            #expect(try off.verify(token).email == "e@x")
+        }
+        #expect(small.verifiedCacheCount == 2)
+        #expect(off.verifiedCacheCount == 0)
     }
 }

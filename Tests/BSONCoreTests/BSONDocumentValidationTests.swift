@@ -8,9 +8,9 @@ final class BSONDocumentValidationTests: XCTestCase {
 
     /// Corpus cases this project deliberately rejects. BSON allows NUL bytes
     /// inside strings (they carry a length), and the corpus lists such strings as
-    /// valid. deltastore validates with libbson's `BSON_VALIDATE_UTF8` without
-    /// `BSON_VALIDATE_UTF8_ALLOW_NULL` (see `BSONDocument+Validation.swift`): a
-    /// NUL inside a string is refused at the frame boundary, because every C
+    /// valid. deltastore requires UTF-8 without NUL in every key and string
+    /// (see `BSONDocument+Validation.swift` and `UTF8Text`): a NUL inside a
+    /// string is refused at the frame boundary, because every C
     /// consumer of these strings (libmongoc, SQLite text, logs) reads them as C
     /// strings and would silently cut them. `testEmbeddedNULIsRejectedByPolicy`
     /// reports each of these visibly as skipped.
