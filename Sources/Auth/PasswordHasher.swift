@@ -17,6 +17,8 @@ import NIOPosix
 ///   cost; the login that proved the password then stores a new hash.
 /// - At most `maximumQueued` computations wait or run at once; beyond that
 ///   requests fail at once with `AuthError.busy` instead of queueing for minutes.
+/// - The pool's threads run bcrypt at nice `niceness` (`ThreadNiceness`), so
+///   that logins on every core never delay the event loops.
 public final class PasswordHasher: Sendable {
     /// The costs `--bcrypt-cost` accepts: 4 (tests) to 17 (≈ 5 s per hash).
     public static let costRange = 4...17
@@ -24,24 +26,37 @@ public final class PasswordHasher: Sendable {
 
     public let cost: Int
     public let maximumQueued: Int
+    /// The nice value the pool's threads take before hashing; nil leaves them as they are.
+    public let niceness: Int32?
     private let threadPool: NIOThreadPool
     private let dummyHash: String
     private let queued = NIOLockedValueBox(0)
 
-    private init(cost: Int, threadPool: NIOThreadPool, dummyHash: String, maximumQueued: Int) {
+    private init(cost: Int, threadPool: NIOThreadPool, dummyHash: String, maximumQueued: Int, niceness: Int32?) {
         self.cost = cost
         self.threadPool = threadPool
         self.dummyHash = dummyHash
         self.maximumQueued = maximumQueued
+        self.niceness = niceness
     }
 
     /// Makes the hasher and its dummy hash (no bcrypt computation: see above).
-    public static func make(cost: Int, threadPool: NIOThreadPool, maximumQueued: Int = 256) throws -> PasswordHasher {
+    /// Give `niceness` only with a pool of the hasher's own: it lowers the
+    /// priority of the pool's threads for good.
+    public static func make(cost: Int, threadPool: NIOThreadPool, maximumQueued: Int = 256, niceness: Int32? = nil) throws -> PasswordHasher {
         guard costRange.contains(cost) else {
             throw FieldError("bcrypt cost", "must be between \(costRange.lowerBound) and \(costRange.upperBound), got \(cost)")
         }
         let dummy = try Bcrypt.setting(cost: cost) + Bcrypt.randomHashCharacters()
-        return PasswordHasher(cost: cost, threadPool: threadPool, dummyHash: dummy, maximumQueued: max(1, maximumQueued))
+        return PasswordHasher(cost: cost, threadPool: threadPool, dummyHash: dummy, maximumQueued: max(1, maximumQueued), niceness: niceness)
+    }
+
+    /// Lowers the priority of a pool thread now (the thread that runs it) and
+    /// tells whether the kernel allowed it: nil, or why not. Hashing does the
+    /// same before every computation, on whichever thread runs it.
+    public func lowerPriority() async throws -> String? {
+        guard let niceness else { return nil }
+        return try await threadPool.runIfActive { ThreadNiceness.raiseCurrentThread(to: niceness) }
     }
 
     /// A new `$2b$` hash of `password` at the configured cost.
@@ -86,8 +101,13 @@ public final class PasswordHasher: Sendable {
         }
         guard admitted else { throw AuthError.busy("too many logins in progress; try again shortly") }
         defer { queued.withLockedValue { $0 -= 1 } }
+        let niceness = self.niceness
         do {
-            return try await threadPool.runIfActive(body)
+            return try await threadPool.runIfActive {
+                // One cheap syscall (a no-op once the thread is at that value) per 0.2 s hash.
+                if let niceness { ThreadNiceness.raiseCurrentThread(to: niceness) }
+                return try body()
+            }
         } catch is CancellationError where !Task.isCancelled {
             // runIfActive reports a stopped pool as cancellation.
             throw AuthError.unavailable("password hashing is not available: the daemon is stopping")

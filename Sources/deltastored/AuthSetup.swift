@@ -107,10 +107,10 @@ enum AuthSetup {
         }
     }
 
-    /// Threads for bcrypt: one per core, apart from the store's pool, so
-    /// logins neither wait for queries nor hold them up. The event loops stay
-    /// responsive while every core hashes (measured by `bench/run`: ping's p99
-    /// during a login flood stays within its target of 3 × idle).
+    /// Threads for bcrypt: one per core, apart from the store's pool, at nice
+    /// `ThreadNiceness.hashing`, so logins use every core nothing else needs
+    /// yet never delay the event loops (`bench/run` measures ping's p99 during
+    /// a login flood against its idle p99).
     static var hashingThreads: Int { max(1, System.coreCount) }
 
     /// How often `AuthMaintenanceService` runs.
@@ -128,7 +128,13 @@ enum AuthSetup {
         let pool = NIOThreadPool(numberOfThreads: hashingThreads)
         pool.start()
         do {
-            let hasher = try PasswordHasher.make(cost: options.bcryptCost, threadPool: pool)
+            let hasher = try PasswordHasher.make(cost: options.bcryptCost, threadPool: pool, niceness: ThreadNiceness.hashing)
+            if let refused = try await hasher.lowerPriority() {
+                logger.warning(
+                    "could not lower the priority of the password-hashing threads; logins may delay other requests",
+                    metadata: ["nice": "\(ThreadNiceness.hashing)", "error": "\(refused)"]
+                )
+            }
             let tokenSettings = TokenSettings(accessTokenLifetime: options.accessTokenTTL.seconds)
             let tokens = TokenService(keyRing: keyRing, settings: tokenSettings)
             let revocations = RevocationList(retentionMilliseconds: (tokenSettings.accessTokenLifetime + tokenSettings.leeway) * 1000 + 60_000)
@@ -145,7 +151,7 @@ enum AuthSetup {
                 "auth ready",
                 metadata: [
                     "keys": "\(keyRing.source.map(String.init(describing:)) ?? "-")", "signing_kid": "\(keyRing.snapshot.signingKey.kid)",
-                    "bcrypt_cost": "\(hasher.cost)", "hashing_threads": "\(hashingThreads)",
+                    "bcrypt_cost": "\(hasher.cost)", "hashing_threads": "\(hashingThreads)", "hashing_nice": "\(ThreadNiceness.hashing)",
                     "access_ttl": "\(options.accessTokenTTL)", "refresh_ttl": "\(options.refreshTokenTTL)",
                     "revoked_sessions": "\(revocations.count)",
                 ]

@@ -125,4 +125,26 @@ struct PasswordHasherTests {
         // A stopped pool: UNAVAILABLE, not a crash.
         #expect(await authError { _ = try await hasher.hash("abcdefgh") }?.code == "UNAVAILABLE")
     }
+
+    @Test func theHashingThreadsRunAtTheLowerPriorityAndNoOtherThreadDoes() async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer { pool.shutdownGracefully { _ in } }
+        let callerBefore = ThreadNiceness.currentThread
+        let before = try await pool.runIfActive { ThreadNiceness.currentThread }
+        try #require(before < 10, "the test process already runs at nice \(before)")
+        let hasher = try PasswordHasher.make(cost: 4, threadPool: pool, niceness: 10)
+        _ = try await hasher.hash("abcdefgh")
+        #expect(try await pool.runIfActive { ThreadNiceness.currentThread } == 10)
+        #expect(try await hasher.lowerPriority() == nil)
+        #expect(ThreadNiceness.currentThread == callerBefore)
+
+        // Without a niceness the pool's threads are left alone.
+        let other = NIOThreadPool(numberOfThreads: 1)
+        other.start()
+        defer { other.shutdownGracefully { _ in } }
+        let plain = try PasswordHasher.make(cost: 4, threadPool: other)
+        _ = try await plain.hash("abcdefgh")
+        #expect(try await other.runIfActive { ThreadNiceness.currentThread } == before)
+    }
 }
