@@ -39,7 +39,7 @@ public enum FuzzHarness {
     }
 
     static func validateArguments(_ args: BSONDocument) {
-        let allowed: Set<String> = ["product", "symbol", "expiry", "start", "end", "limit", "order", "cursor", "option_type", "strike_min", "strike_max", "fields", "ticks", "window"]
+        let allowed = ["product", "symbol", "expiry", "start", "end", "limit", "order", "cursor", "option_type", "strike_min", "strike_max", "fields", "ticks", "window"]
         guard let arguments = try? Arguments(args, allowed: allowed) else { return }
         _ = try? arguments.name("product")
         _ = try? arguments.name("symbol", required: false)

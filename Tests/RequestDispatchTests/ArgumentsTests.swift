@@ -13,7 +13,7 @@ final class ArgumentsTests: XCTestCase {
         }
     }
 
-    private func arguments(_ document: BSONDocument, allowed: Set<String>, file: StaticString = #filePath, line: UInt = #line) throws -> Arguments {
+    private func arguments(_ document: BSONDocument, allowed: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Arguments {
         do {
             return try Arguments(document, allowed: allowed)
         } catch {
