@@ -28,8 +28,26 @@ final class VerifiedTokenCache: Sendable {
         var generation: UInt64
     }
 
+    /// A token as a key: equal when the whole text is equal, hashed on its
+    /// last 16 bytes only. Those are the end of the HMAC signature, random for
+    /// every token this server signs, and only tokens that passed the full
+    /// check are ever stored, so nothing is lost by not hashing the 300 bytes
+    /// before them (and `Hasher` is seeded per process all the same).
+    struct Key: Hashable {
+        let text: String
+
+        func hash(into hasher: inout Hasher) {
+            let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(16))))
+            }
+            if hashed == nil { hasher.combine(text) }
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool { lhs.text == rhs.text }
+    }
+
     let capacity: Int
-    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    private let entries = NIOLockedValueBox<[Key: Entry]>([:])
 
     init(capacity: Int) {
         self.capacity = max(0, capacity)
@@ -39,10 +57,11 @@ final class VerifiedTokenCache: Sendable {
     /// another generation or already expired at `now` is dropped.
     func lookup(_ token: String, generation: UInt64, now: Int64) -> Entry? {
         guard capacity > 0 else { return nil }
+        let key = Key(text: token)
         return entries.withLockedValue { table in
-            guard let entry = table[token] else { return nil }
+            guard let entry = table[key] else { return nil }
             guard entry.generation == generation, now < entry.expiresAt else {
-                table[token] = nil
+                table[key] = nil
                 return nil
             }
             return entry
@@ -51,11 +70,12 @@ final class VerifiedTokenCache: Sendable {
 
     func insert(_ token: String, _ entry: Entry) {
         guard capacity > 0 else { return }
+        let key = Key(text: token)
         entries.withLockedValue { table in
-            if table[token] == nil, table.count >= capacity {
+            if table[key] == nil, table.count >= capacity {
                 table.remove(at: table.startIndex)
             }
-            table[token] = entry
+            table[key] = entry
         }
     }
 

@@ -1,9 +1,20 @@
 import CBSON
 
 extension BSONDocument {
-    /// Encodes the pairs in order with libbson. A key is cut at its first NUL
-    /// byte, since BSON keys are C strings; keys come from code, not from clients.
+    /// Encodes the pairs in order: in Swift for the common types, with libbson
+    /// when a value is of a rarer type (`BSONNativeEncoder`); the bytes are the
+    /// same either way. A key is cut at its first NUL byte, since BSON keys
+    /// are C strings; keys come from code, not from clients.
     public init(_ elements: some Sequence<(String, BSONValue)>) {
+        if let bytes = BSONNativeEncoder.encode(elements) {
+            self.init(trustedBytes: bytes)
+        } else {
+            self.init(libbsonEncoding: elements)
+        }
+    }
+
+    /// Encodes the pairs in order with libbson (every type).
+    init(libbsonEncoding elements: some Sequence<(String, BSONValue)>) {
         let builder = BSONBuilder()
         for (key, value) in elements {
             builder.append(key, value)

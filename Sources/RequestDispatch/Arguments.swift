@@ -9,21 +9,25 @@ import WireProtocol
 /// Every failure is INVALID_ARGUMENT with `details: {field, reason}`, so a client
 /// learns which field to fix. Nothing in `args` is ever interpreted as an operator.
 public struct Arguments: Sendable {
-    private let values: [String: BSONValue]
+    /// In the order given. Unknown keys are refused, so there are at most as
+    /// many as an operation allows (a handful): a linear scan beats hashing.
+    private let values: [(key: String, value: BSONValue)]
 
     /// Checks the keys of `document` against `allowed` (an array: operations
     /// take a handful of arguments, and a literal array costs nothing to build,
     /// where a set would be hashed on every request).
     public init(_ document: BSONDocument, allowed: [String]) throws(WireError) {
-        var values: [String: BSONValue] = [:]
-        for (key, value) in document.elements {
+        let values = document.elements
+        for (index, element) in values.enumerated() {
+            let key = element.key
             try Self.checkKey(key, path: key)
             guard allowed.contains(key) else {
                 let known = allowed.isEmpty ? "this operation takes no arguments" : "allowed: \(allowed.sorted().joined(separator: ", "))"
                 throw .invalidArgument(field: key, reason: "unknown argument (\(known))")
             }
-            guard values[key] == nil else { throw .invalidArgument(field: key, reason: "given more than once") }
-            values[key] = value
+            guard !values[..<index].contains(where: { $0.key == key }) else {
+                throw .invalidArgument(field: key, reason: "given more than once")
+            }
         }
         self.values = values
     }
@@ -33,9 +37,9 @@ public struct Arguments: Sendable {
         if let problem = FieldRules.keyProblem(key) { throw .invalidArgument(field: path, reason: problem) }
     }
 
-    public func has(_ name: String) -> Bool { values[name] != nil }
+    public func has(_ name: String) -> Bool { value(name) != nil }
 
-    public func value(_ name: String) -> BSONValue? { values[name] }
+    public func value(_ name: String) -> BSONValue? { values.first { $0.key == name }?.value }
 
     public func string(_ name: String, required: Bool = false, maxBytes: Int = 1024) throws(WireError) -> String? {
         guard let value = try present(name, required: required) else { return nil }
@@ -80,7 +84,7 @@ public struct Arguments: Sendable {
     }
 
     private func present(_ name: String, required: Bool) throws(WireError) -> BSONValue? {
-        guard let value = values[name] else {
+        guard let value = value(name) else {
             if required { throw .invalidArgument(field: name, reason: "required") }
             return nil
         }

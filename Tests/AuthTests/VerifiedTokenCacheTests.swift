@@ -46,3 +46,18 @@ struct VerifiedTokenCacheTests {
         #expect(cache.count == 0)
     }
 }
+
+/// The cache key: whole-text equality, whatever the hash looks at.
+@Suite("Verified-token cache key")
+struct VerifiedTokenCacheKeyTests {
+    @Test func tokensSharingTheirLastBytesAreStillDifferentKeys() {
+        let tail = String(repeating: "s", count: 16)
+        let cache = VerifiedTokenCache(capacity: 8)
+        let first = VerifiedTokenCacheTests().entry("first")
+        cache.insert("header.claimsA." + tail, first)
+        #expect(cache.lookup("header.claimsB." + tail, generation: 0, now: 1200) == nil)
+        #expect(cache.lookup("header.claimsA." + tail, generation: 0, now: 1200)?.verified.userID == "first")
+        #expect(VerifiedTokenCache.Key(text: "a." + tail) != VerifiedTokenCache.Key(text: "b." + tail))
+        #expect(VerifiedTokenCache.Key(text: "short") == VerifiedTokenCache.Key(text: "short"))
+    }
+}

@@ -27,6 +27,7 @@ final class AuthTests: DaemonTestCase {
         return path
     }
 
+    @discardableResult
     func authDaemon(cost: Int = 4, keys: String? = nil, extra: [String] = [], environment: [String: String] = ["CREDENTIALS_DIRECTORY": ""]) throws -> DaemonProcess {
         var arguments = ["--store", "sqlite:" + directory.file("auth.db"), "--bcrypt-cost", String(cost)]
         if let keys { arguments += ["--jwt-keys", keys] }
