@@ -1,4 +1,5 @@
 @testable import BSONCore
+import TestSupport
 import XCTest
 
 /// The Swift encoder of common types must write exactly what libbson writes.
@@ -48,13 +49,8 @@ final class BSONDocumentEncodingTests: XCTestCase {
     }
 
     func testRandomTreesOfNativeTypesMatchLibBSON() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
+        var random = SeededRandom(seed: 0x9E37_79B9_7F4A_7C15)
+        func next() -> UInt64 { random.next() }
         func value(depth: Int) -> BSONValue {
             switch next() % (depth < 3 ? 11 : 9) {
             case 0: return .double(Double(bitPattern: next()))

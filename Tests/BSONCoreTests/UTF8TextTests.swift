@@ -1,5 +1,6 @@
 @testable import BSONCore
 import CBSON
+import TestSupport
 import XCTest
 
 /// The key and string rule (valid UTF-8, no NUL): the ASCII fast path must
@@ -52,13 +53,8 @@ final class UTF8TextTests: XCTestCase {
     }
 
     func testRandomBytesAgreeWithLibBSON() {
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
+        var random = SeededRandom(seed: 0x2545_F491_4F6C_DD1D)
+        func next() -> UInt64 { random.next() }
         for _ in 0..<20_000 {
             let length = Int(next() % 24)
             // Mostly ASCII, sometimes a NUL or a high byte, as hostile frames have.
