@@ -7,52 +7,21 @@ import XCTest
 /// its embedded SQLite store: happy paths, every kind of bad input, and a
 /// restart that keeps every acknowledged record.
 final class MarketDataTests: DaemonTestCase {
-    private var socket: RawSocket!
-    private var nextID: Int32 = 0
-    let base: Int64 = 1_738_228_500_000  // 2025-01-30T09:15:00Z
+    private var session: RequestSession!
+    let base = MarketFixtures.base
 
     private func start(_ arguments: [String] = []) throws {
         try startDaemon(arguments: ["--store", "sqlite:" + directory.file("store.db")] + arguments)
-        socket = try connect()
-    }
-
-    /// Sends one request and returns the whole reply.
-    @discardableResult
-    private func call(_ op: String, _ args: BSONDocument = [:]) throws -> BSONDocument {
-        nextID += 1
-        try socket.send(RequestBuilder.request(id: .int32(nextID), op: op, args: args))
-        let reply = try XCTUnwrap(try socket.receiveDocument(), "no reply to \(op)")
-        XCTAssertEqual(reply["id"], .int32(nextID))
-        return reply
-    }
-
-    @discardableResult
-    private func result(_ op: String, _ args: BSONDocument = [:], file: StaticString = #filePath, line: UInt = #line) throws -> BSONDocument {
-        let reply = try call(op, args)
-        XCTAssertEqual(reply["ok"], .bool(true), "\(op) failed: \(reply)", file: file, line: line)
-        return reply["result"]?.documentValue ?? [:]
-    }
-
-    private func error(_ op: String, _ args: BSONDocument) throws -> BSONDocument {
-        let reply = try call(op, args)
-        XCTAssertEqual(reply["ok"], .bool(false), "\(op) \(args) should fail: \(reply)")
-        return reply["error"]?.documentValue ?? [:]
-    }
-
-    private func tick(_ offset: Int64, price: Double = 100, product: String = "NIFTY", id: String? = nil) -> BSONValue {
-        var pairs: [(String, BSONValue)] = [("product", .string(product)), ("price", .double(price)), ("timestamp", .datetime(base + offset))]
-        if let id { pairs.append(("tick_id", .string(id))) }
-        pairs.append(("processed_at", .datetime(base + offset + 3)))
-        return .document(BSONDocument(pairs))
+        session = RequestSession(try connect())
     }
 
     func testTicksInsertQueryLatestAndPaginate() throws {
         try start()
-        let ticks: [BSONValue] = (0..<25).map { tick(Int64($0) * 1000, price: 100 + Double($0), id: "t\($0)") }
-        XCTAssertEqual(try result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 25, "duplicates": 0])
-        XCTAssertEqual(try result("ticks.insert", ["ticks": .array(Array(ticks.prefix(5)))]), ["inserted": 0, "duplicates": 5])
+        let ticks: [BSONValue] = (0..<25).map { MarketFixtures.tick(Int64($0) * 1000, price: 100 + Double($0), id: "t\($0)") }
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 25, "duplicates": 0])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(Array(ticks.prefix(5)))]), ["inserted": 0, "duplicates": 5])
 
-        let latest = try result("ticks.latest", ["product": "NIFTY"])
+        let latest = try session.result("ticks.latest", ["product": "NIFTY"])
         XCTAssertEqual(latest["tick"], ticks.last)
 
         var seen: [BSONValue] = []
@@ -60,7 +29,7 @@ final class MarketDataTests: DaemonTestCase {
         repeat {
             var args: BSONDocument = ["product": "NIFTY", "limit": 10, "order": "asc"]
             if let cursor { args = args.appending("cursor", .string(cursor)) }
-            let page = try result("ticks.query", args)
+            let page = try session.result("ticks.query", args)
             XCTAssertEqual(page["product"], "NIFTY")
             let records = page["ticks"]?.arrayValue ?? []
             XCTAssertEqual(page["count"]?.integerValue, Int64(records.count))
@@ -69,10 +38,10 @@ final class MarketDataTests: DaemonTestCase {
         } while cursor != nil
         XCTAssertEqual(seen, ticks, "every tick exactly once, in order, with every field")
 
-        let range = try result("ticks.query", ["product": "NIFTY", "start": .datetime(base + 5000), "end": .datetime(base + 7000)])
+        let range = try session.result("ticks.query", ["product": "NIFTY", "start": .datetime(base + 5000), "end": .datetime(base + 7000)])
         XCTAssertEqual(range["ticks"]?.arrayValue, [ticks[7], ticks[6], ticks[5]], "inclusive range, newest first")
 
-        XCTAssertEqual(try error("ticks.latest", ["product": "NOPE"])["code"], "NOT_FOUND")
+        XCTAssertEqual(try session.error("ticks.latest", ["product": "NOPE"])["code"], "NOT_FOUND")
     }
 
     func testQuotesChainsProductsExpiriesAndOHLC() throws {
@@ -81,32 +50,32 @@ final class MarketDataTests: DaemonTestCase {
             "symbol": "NIFTY25013021500CE", "product": "NIFTY", "strike": 21_500.0, "expiry": "2025-01-30",
             "option_type": "CALL", "bid": 101.5, "ask": 102.0, "iv": 0.14, "timestamp": .datetime(base),
         ]
-        XCTAssertEqual(try result("quotes.insert", ["quotes": [.document(quote)]])["inserted"], 1)
-        let byProduct = try result("quotes.query", ["product": "NIFTY", "expiry": "2025-01-30", "option_type": "CALL", "strike_min": 21_000, "strike_max": 21_500])
+        XCTAssertEqual(try session.result("quotes.insert", ["quotes": [.document(quote)]])["inserted"], 1)
+        let byProduct = try session.result("quotes.query", ["product": "NIFTY", "expiry": "2025-01-30", "option_type": "CALL", "strike_min": 21_000, "strike_max": 21_500])
         XCTAssertEqual(byProduct["quotes"]?.arrayValue, [.document(quote)])
-        XCTAssertEqual(try result("quotes.query", ["symbol": "NIFTY25013021500CE", "option_type": "PUT"])["count"], 0)
+        XCTAssertEqual(try session.result("quotes.query", ["symbol": "NIFTY25013021500CE", "option_type": "PUT"])["count"], 0)
 
         let chain: BSONDocument = [
             "product": "BANKNIFTY", "expiry": "2025-02-06", "spot_price": 46_010.5, "pcr_oi": 0.93,
             "calls": [.document(quote)], "puts": [], "timestamp": .datetime(base),
         ]
-        XCTAssertEqual(try result("chains.insert", ["chains": [.document(chain)]])["inserted"], 1)
-        XCTAssertEqual(try result("chains.latest", ["product": "BANKNIFTY", "expiry": "2025-02-06"])["chain"], .document(chain))
-        let projected = try result("chains.query", ["product": "BANKNIFTY", "fields": ["pcr_oi"]])
+        XCTAssertEqual(try session.result("chains.insert", ["chains": [.document(chain)]])["inserted"], 1)
+        XCTAssertEqual(try session.result("chains.latest", ["product": "BANKNIFTY", "expiry": "2025-02-06"])["chain"], .document(chain))
+        let projected = try session.result("chains.query", ["product": "BANKNIFTY", "fields": ["pcr_oi"]])
         XCTAssertEqual(projected["chains"]?.arrayValue, [["product": "BANKNIFTY", "expiry": "2025-02-06", "pcr_oi": 0.93, "timestamp": .datetime(base)]])
 
-        XCTAssertEqual(try result("ticks.insert", ["ticks": [tick(0, price: 10), tick(30_000, price: 12), tick(61_000, price: 11)]])["inserted"], 3)
-        XCTAssertEqual(try result("products.list")["products"], ["BANKNIFTY", "NIFTY"])
-        XCTAssertEqual(try result("expiries.list", ["product": "NIFTY"])["expiries"], ["2025-01-30"])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0, price: 10), MarketFixtures.tick(30_000, price: 12), MarketFixtures.tick(61_000, price: 11)]])["inserted"], 3)
+        XCTAssertEqual(try session.result("products.list")["products"], ["BANKNIFTY", "NIFTY"])
+        XCTAssertEqual(try session.result("expiries.list", ["product": "NIFTY"])["expiries"], ["2025-01-30"])
 
-        let bars = try result("ticks.ohlc", ["product": "NIFTY", "window": "1m"])["bars"]?.arrayValue ?? []
+        let bars = try session.result("ticks.ohlc", ["product": "NIFTY", "window": "1m"])["bars"]?.arrayValue ?? []
         XCTAssertEqual(bars.count, 2)
         XCTAssertEqual(bars.first?.documentValue?["open"], 10.0)
         XCTAssertEqual(bars.first?.documentValue?["high"], 12.0)
         XCTAssertEqual(bars.first?.documentValue?["close"], 12.0)
         XCTAssertEqual(bars.first?.documentValue?["count"], 2)
 
-        let health = try result("health")
+        let health = try session.result("health")
         XCTAssertEqual(health["status"], "ok")
         XCTAssertEqual(health["store"]?.documentValue?["kind"], "sqlite")
         XCTAssertEqual(health["store"]?.documentValue?["ok"], true)
@@ -152,7 +121,7 @@ final class MarketDataTests: DaemonTestCase {
             ("products.list", ["x": 1], "x"),
         ]
         for (op, args, field) in cases {
-            let error = try error(op, args)
+            let error = try session.error(op, args)
             XCTAssertEqual(error["code"], "INVALID_ARGUMENT", "\(op) \(args)")
             XCTAssertEqual(error["details"]?.documentValue?["field"]?.stringValue, field, "\(op) \(args): \(error)")
         }
@@ -160,54 +129,54 @@ final class MarketDataTests: DaemonTestCase {
 
     func testABatchWithOneBadItemWritesNothing() throws {
         try start()
-        let items: [BSONValue] = [tick(0, id: "a"), tick(1000, id: "b"), ["product": "NIFTY", "price": .double(.infinity), "timestamp": .datetime(base + 2000)], tick(3000, id: "c")]
-        let error = try error("ticks.insert", ["ticks": .array(items)])
+        let items: [BSONValue] = [MarketFixtures.tick(0, id: "a"), MarketFixtures.tick(1000, id: "b"), ["product": "NIFTY", "price": .double(.infinity), "timestamp": .datetime(base + 2000)], MarketFixtures.tick(3000, id: "c")]
+        let error = try session.error("ticks.insert", ["ticks": .array(items)])
         XCTAssertEqual(error["code"], "INVALID_ARGUMENT")
         XCTAssertEqual(error["details"]?.documentValue?["index"], 2)
         XCTAssertEqual(error["details"]?.documentValue?["field"], "price")
-        XCTAssertEqual(try self.error("ticks.latest", ["product": "NIFTY"])["code"], "NOT_FOUND", "nothing was written")
+        XCTAssertEqual(try session.error("ticks.latest", ["product": "NIFTY"])["code"], "NOT_FOUND", "nothing was written")
 
-        let operatorKey = try self.error("ticks.insert", ["ticks": [["product": "NIFTY", "price": 1.0, "timestamp": .datetime(base), "meta": ["$set": 1]]]])
+        let operatorKey = try session.error("ticks.insert", ["ticks": [["product": "NIFTY", "price": 1.0, "timestamp": .datetime(base), "meta": ["$set": 1]]]])
         XCTAssertEqual(operatorKey["details"]?.documentValue?["field"], "meta.$set")
-        let idKey = try self.error("ticks.insert", ["ticks": [["_id": 1, "product": "NIFTY", "price": 1.0, "timestamp": .datetime(base)]]])
+        let idKey = try session.error("ticks.insert", ["ticks": [["_id": 1, "product": "NIFTY", "price": 1.0, "timestamp": .datetime(base)]]])
         XCTAssertEqual(idKey["details"]?.documentValue?["field"], "_id")
     }
 
     func testCursorsAreBoundToTheirQueryAndTamperProof() throws {
         try start()
-        try result("ticks.insert", ["ticks": .array((0..<5).map { tick(Int64($0) * 1000) })])
-        let page = try result("ticks.query", ["product": "NIFTY", "limit": 2])
+        try session.result("ticks.insert", ["ticks": .array((0..<5).map { MarketFixtures.tick(Int64($0) * 1000) })])
+        let page = try session.result("ticks.query", ["product": "NIFTY", "limit": 2])
         let cursor = try XCTUnwrap(page["next"]?.stringValue)
-        let other = try error("ticks.query", ["product": "NIFTY", "limit": 2, "order": "asc", "cursor": .string(cursor)])
+        let other = try session.error("ticks.query", ["product": "NIFTY", "limit": 2, "order": "asc", "cursor": .string(cursor)])
         XCTAssertEqual(other["code"], "INVALID_ARGUMENT")
         XCTAssertEqual(other["details"]?.documentValue?["field"], "cursor")
         var tampered = Array(cursor)
         tampered[tampered.count / 2] = tampered[tampered.count / 2] == "A" ? "B" : "A"
-        XCTAssertEqual(try error("ticks.query", ["product": "NIFTY", "limit": 2, "cursor": .string(String(tampered))])["code"], "INVALID_ARGUMENT")
-        XCTAssertEqual(try result("ticks.query", ["product": "NIFTY", "limit": 5, "cursor": .string(cursor)])["count"], 3, "a page size may change between pages")
+        XCTAssertEqual(try session.error("ticks.query", ["product": "NIFTY", "limit": 2, "cursor": .string(String(tampered))])["code"], "INVALID_ARGUMENT")
+        XCTAssertEqual(try session.result("ticks.query", ["product": "NIFTY", "limit": 5, "cursor": .string(cursor)])["count"], 3, "a page size may change between pages")
     }
 
     func testMaxPageAndMaxBatchComeFromTheConfiguration() throws {
         try start(["--max-page", "3", "--max-batch", "2"])
-        let hello = try result("hello")
+        let hello = try session.result("hello")
         XCTAssertEqual(hello["limits"]?.documentValue?["max_page"]?.integerValue, 3)
         XCTAssertEqual(hello["limits"]?.documentValue?["max_batch"]?.integerValue, 2)
-        XCTAssertEqual(try error("ticks.insert", ["ticks": [tick(0), tick(1), tick(2)]])["details"]?.documentValue?["field"], "ticks")
-        XCTAssertEqual(try error("ticks.query", ["product": "NIFTY", "limit": 4])["details"]?.documentValue?["field"], "limit")
-        try result("ticks.insert", ["ticks": [tick(0), tick(1)]])
-        try result("ticks.insert", ["ticks": [tick(2), tick(3)]])
-        XCTAssertEqual(try result("ticks.query", ["product": "NIFTY"])["count"], 3, "the default page is capped by max_page")
+        XCTAssertEqual(try session.error("ticks.insert", ["ticks": [MarketFixtures.tick(0), MarketFixtures.tick(1), MarketFixtures.tick(2)]])["details"]?.documentValue?["field"], "ticks")
+        XCTAssertEqual(try session.error("ticks.query", ["product": "NIFTY", "limit": 4])["details"]?.documentValue?["field"], "limit")
+        try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0), MarketFixtures.tick(1)]])
+        try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(2), MarketFixtures.tick(3)]])
+        XCTAssertEqual(try session.result("ticks.query", ["product": "NIFTY"])["count"], 3, "the default page is capped by max_page")
     }
 
     func testRestartKeepsEveryAcknowledgedRecord() throws {
         try start()
         var acknowledged = 0
         for batch in 0..<20 {
-            let items: [BSONValue] = (0..<50).map { tick(Int64(batch * 50 + $0) * 10, id: "b\(batch)-\($0)") }
-            acknowledged += Int(try result("ticks.insert", ["ticks": .array(items)])["inserted"]?.integerValue ?? 0)
+            let items: [BSONValue] = (0..<50).map { MarketFixtures.tick(Int64(batch * 50 + $0) * 10, id: "b\(batch)-\($0)") }
+            acknowledged += Int(try session.result("ticks.insert", ["ticks": .array(items)])["inserted"]?.integerValue ?? 0)
         }
         XCTAssertEqual(acknowledged, 1000)
-        socket.close()
+        session.close()
         let first = try XCTUnwrap(daemonForRestart())
         first.signal(SIGTERM)
         XCTAssertEqual(first.waitForExit(), 0)
@@ -218,7 +187,7 @@ final class MarketDataTests: DaemonTestCase {
         repeat {
             var args: BSONDocument = ["product": "NIFTY", "limit": 1000]
             if let cursor { args = args.appending("cursor", .string(cursor)) }
-            let page = try result("ticks.query", args)
+            let page = try session.result("ticks.query", args)
             count += Int(page["count"]?.integerValue ?? 0)
             cursor = page["next"]?.stringValue
         } while cursor != nil

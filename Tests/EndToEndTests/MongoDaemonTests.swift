@@ -10,12 +10,11 @@ import XCTest
 /// requests get UNAVAILABLE, the daemon stays up and recovers by itself.
 final class MongoDaemonTests: DaemonTestCase {
     private var standIn: MongoStandInProcess!
-    private var socket: RawSocket!
-    private var nextID: Int32 = 0
-    let base: Int64 = 1_738_228_500_000  // 2025-01-30T09:15:00Z
+    private var session: RequestSession!
+    let base = MarketFixtures.base
 
     override func tearDown() {
-        socket?.close()
+        session?.close()
         super.tearDown()
         standIn?.remove()
     }
@@ -25,39 +24,10 @@ final class MongoDaemonTests: DaemonTestCase {
         standIn = try MongoStandInProcess(persistent: true, arguments: standInArguments)
         try standIn.start(arguments: firstRun)
         try startDaemon(arguments: ["--store", storeURI] + daemonArguments)
-        socket = try connect()
+        session = RequestSession(try connect())
     }
 
     private var storeURI: String { standIn.uri(database: "e2e") }
-
-    @discardableResult
-    private func call(_ op: String, _ args: BSONDocument = [:]) throws -> BSONDocument {
-        nextID += 1
-        try socket.send(RequestBuilder.request(id: .int32(nextID), op: op, args: args))
-        let reply = try XCTUnwrap(try socket.receiveDocument(), "no reply to \(op)")
-        XCTAssertEqual(reply["id"], .int32(nextID))
-        return reply
-    }
-
-    @discardableResult
-    private func result(_ op: String, _ args: BSONDocument = [:], file: StaticString = #filePath, line: UInt = #line) throws -> BSONDocument {
-        let reply = try call(op, args)
-        XCTAssertEqual(reply["ok"], .bool(true), "\(op) failed: \(reply)", file: file, line: line)
-        return reply["result"]?.documentValue ?? [:]
-    }
-
-    private func error(_ op: String, _ args: BSONDocument = [:], file: StaticString = #filePath, line: UInt = #line) throws -> BSONDocument {
-        let reply = try call(op, args)
-        XCTAssertEqual(reply["ok"], .bool(false), "\(op) \(args) should fail: \(reply)", file: file, line: line)
-        return reply["error"]?.documentValue ?? [:]
-    }
-
-    private func tick(_ offset: Int64, price: Double = 100, product: String = "NIFTY", id: String? = nil) -> BSONValue {
-        var pairs: [(String, BSONValue)] = [("product", .string(product)), ("price", .double(price)), ("timestamp", .datetime(base + offset))]
-        if let id { pairs.append(("tick_id", .string(id))) }
-        pairs.append(("processed_at", .datetime(base + offset + 3)))
-        return .document(BSONDocument(pairs))
-    }
 
     private func quote(strike: Double, type: String, at offset: Int64) -> BSONValue {
         .document([
@@ -74,7 +44,7 @@ final class MongoDaemonTests: DaemonTestCase {
         repeat {
             var pageArgs = args
             if let cursor { pageArgs = pageArgs.appending("cursor", .string(cursor)) }
-            let page = try result(op, pageArgs)
+            let page = try session.result(op, pageArgs)
             records += page[key]?.arrayValue ?? []
             cursor = page["next"]?.stringValue
             pages += 1
@@ -86,7 +56,7 @@ final class MongoDaemonTests: DaemonTestCase {
         let deadline = Date().addingTimeInterval(timeout)
         var last: BSONDocument = [:]
         while Date() < deadline {
-            last = try result("health")
+            last = try session.result("health")
             if last["status"]?.stringValue == status { return last }
             usleep(200_000)
         }
@@ -98,27 +68,27 @@ final class MongoDaemonTests: DaemonTestCase {
 
     func testEveryMarketDataOperationIncludingPaginationAndRetries() throws {
         try start()
-        let hello = try result("hello")
+        let hello = try session.result("hello")
         XCTAssertEqual(hello["store"], "mongodb")
 
         // Ticks: insert, a retried batch, pagination both ways, a range, latest.
-        let ticks: [BSONValue] = (0..<25).map { tick(Int64($0) * 1000, price: 100 + Double($0), id: "t\($0)") }
-        XCTAssertEqual(try result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 25, "duplicates": 0])
-        XCTAssertEqual(try result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 0, "duplicates": 25], "a retried batch is all duplicates")
-        XCTAssertEqual(try result("ticks.insert", ["ticks": [tick(99_000, id: "t3"), tick(25_000, id: "t25")]]), ["inserted": 1, "duplicates": 1])
+        let ticks: [BSONValue] = (0..<25).map { MarketFixtures.tick(Int64($0) * 1000, price: 100 + Double($0), id: "t\($0)") }
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 25, "duplicates": 0])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 0, "duplicates": 25], "a retried batch is all duplicates")
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(99_000, id: "t3"), MarketFixtures.tick(25_000, id: "t25")]]), ["inserted": 1, "duplicates": 1])
         let ascending = try allPages("ticks.query", ["product": "NIFTY", "limit": 7, "order": "asc"], key: "ticks")
-        XCTAssertEqual(ascending.records, ticks + [tick(25_000, id: "t25")], "every tick once, in order, every field as sent")
+        XCTAssertEqual(ascending.records, ticks + [MarketFixtures.tick(25_000, id: "t25")], "every tick once, in order, every field as sent")
         XCTAssertEqual(ascending.pages, 4)
         let descending = try allPages("ticks.query", ["product": "NIFTY", "limit": 10], key: "ticks")
-        XCTAssertEqual(descending.records, (ticks + [tick(25_000, id: "t25")]).reversed())
-        let range = try result("ticks.query", ["product": "NIFTY", "start": .datetime(base + 5000), "end": .datetime(base + 7000)])
+        XCTAssertEqual(descending.records, (ticks + [MarketFixtures.tick(25_000, id: "t25")]).reversed())
+        let range = try session.result("ticks.query", ["product": "NIFTY", "start": .datetime(base + 5000), "end": .datetime(base + 7000)])
         XCTAssertEqual(range["ticks"]?.arrayValue, [ticks[7], ticks[6], ticks[5]])
-        XCTAssertEqual(try result("ticks.latest", ["product": "NIFTY"])["tick"], tick(25_000, id: "t25"))
-        XCTAssertEqual(try error("ticks.latest", ["product": "NOPE"])["code"], "NOT_FOUND")
+        XCTAssertEqual(try session.result("ticks.latest", ["product": "NIFTY"])["tick"], MarketFixtures.tick(25_000, id: "t25"))
+        XCTAssertEqual(try session.error("ticks.latest", ["product": "NOPE"])["code"], "NOT_FOUND")
 
         // OHLC.
-        try result("ticks.insert", ["ticks": [tick(0, price: 10, product: "BANKNIFTY"), tick(30_000, price: 12, product: "BANKNIFTY"), tick(61_000, price: 11, product: "BANKNIFTY")]])
-        let bars = try result("ticks.ohlc", ["product": "BANKNIFTY", "window": "1m"])["bars"]?.arrayValue ?? []
+        try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0, price: 10, product: "BANKNIFTY"), MarketFixtures.tick(30_000, price: 12, product: "BANKNIFTY"), MarketFixtures.tick(61_000, price: 11, product: "BANKNIFTY")]])
+        let bars = try session.result("ticks.ohlc", ["product": "BANKNIFTY", "window": "1m"])["bars"]?.arrayValue ?? []
         XCTAssertEqual(bars.count, 2)
         XCTAssertEqual(bars.first?.documentValue?["open"], 10.0)
         XCTAssertEqual(bars.first?.documentValue?["high"], 12.0)
@@ -132,9 +102,9 @@ final class MongoDaemonTests: DaemonTestCase {
                 for type in ["CALL", "PUT"] { quotes.append(quote(strike: strike, type: type, at: Int64(minute) * 60_000)) }
             }
         }
-        XCTAssertEqual(try result("quotes.insert", ["quotes": .array(quotes)]), ["inserted": 18, "duplicates": 0])
-        XCTAssertEqual(try result("quotes.insert", ["quotes": .array(quotes)]), ["inserted": 0, "duplicates": 18])
-        let calls = try result("quotes.query", ["product": "NIFTY", "option_type": "CALL", "strike_min": 21_600, "strike_max": 21_700, "order": "asc"])
+        XCTAssertEqual(try session.result("quotes.insert", ["quotes": .array(quotes)]), ["inserted": 18, "duplicates": 0])
+        XCTAssertEqual(try session.result("quotes.insert", ["quotes": .array(quotes)]), ["inserted": 0, "duplicates": 18])
+        let calls = try session.result("quotes.query", ["product": "NIFTY", "option_type": "CALL", "strike_min": 21_600, "strike_max": 21_700, "order": "asc"])
         XCTAssertEqual(calls["quotes"]?.arrayValue, quotes.filter {
             $0.documentValue?["option_type"] == "CALL" && ($0.documentValue?["strike"]?.doubleValue ?? 0) >= 21_600
         })
@@ -151,25 +121,25 @@ final class MongoDaemonTests: DaemonTestCase {
                 "calls": [quotes[0]], "puts": [quotes[1]], "timestamp": .datetime(base + Int64(n) * 60_000),
             ])
         }
-        XCTAssertEqual(try result("chains.insert", ["chains": .array(chains)]), ["inserted": 5, "duplicates": 0])
-        XCTAssertEqual(try result("chains.insert", ["chains": [chains[4]]]), ["inserted": 0, "duplicates": 1])
-        XCTAssertEqual(try result("chains.latest", ["product": "NIFTY", "expiry": "2025-02-06"])["chain"], chains[4])
-        let projected = try result("chains.query", ["product": "NIFTY", "fields": ["pcr_oi"], "limit": 1])
+        XCTAssertEqual(try session.result("chains.insert", ["chains": .array(chains)]), ["inserted": 5, "duplicates": 0])
+        XCTAssertEqual(try session.result("chains.insert", ["chains": [chains[4]]]), ["inserted": 0, "duplicates": 1])
+        XCTAssertEqual(try session.result("chains.latest", ["product": "NIFTY", "expiry": "2025-02-06"])["chain"], chains[4])
+        let projected = try session.result("chains.query", ["product": "NIFTY", "fields": ["pcr_oi"], "limit": 1])
         let newest = try XCTUnwrap(chains[4].documentValue)
         XCTAssertEqual(projected["chains"]?.arrayValue, [.document(newest.removing(["spot_price", "calls", "puts"]))])
         let chainPages = try allPages("chains.query", ["product": "NIFTY", "expiry": "2025-02-06", "limit": 2, "order": "asc"], key: "chains")
         XCTAssertEqual(chainPages.records, chains)
 
         // Catalog.
-        XCTAssertEqual(try result("products.list")["products"], ["BANKNIFTY", "NIFTY"])
-        XCTAssertEqual(try result("expiries.list", ["product": "NIFTY"])["expiries"], ["2025-01-30", "2025-02-06"])
+        XCTAssertEqual(try session.result("products.list")["products"], ["BANKNIFTY", "NIFTY"])
+        XCTAssertEqual(try session.result("expiries.list", ["product": "NIFTY"])["expiries"], ["2025-01-30", "2025-02-06"])
 
         // Validation happens before the store: operator-shaped input is refused.
-        XCTAssertEqual(try error("ticks.query", ["product": "$where"])["code"], "INVALID_ARGUMENT")
-        XCTAssertEqual(try error("ticks.query", ["product": ["$gt": ""]])["code"], "INVALID_ARGUMENT")
-        XCTAssertEqual(try error("ticks.insert", ["ticks": [["product": "NIFTY", "price": 1.0, "timestamp": .datetime(base), "m": ["$set": 1]]]])["code"], "INVALID_ARGUMENT")
+        XCTAssertEqual(try session.error("ticks.query", ["product": "$where"])["code"], "INVALID_ARGUMENT")
+        XCTAssertEqual(try session.error("ticks.query", ["product": ["$gt": ""]])["code"], "INVALID_ARGUMENT")
+        XCTAssertEqual(try session.error("ticks.insert", ["ticks": [["product": "NIFTY", "price": 1.0, "timestamp": .datetime(base), "m": ["$set": 1]]]])["code"], "INVALID_ARGUMENT")
 
-        let health = try result("health")
+        let health = try session.result("health")
         XCTAssertEqual(health["status"], "ok")
         XCTAssertEqual(health["store"]?.documentValue?["kind"], "mongodb")
         XCTAssertEqual(health["store"]?.documentValue?["ok"], true)
@@ -181,57 +151,57 @@ final class MongoDaemonTests: DaemonTestCase {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keys)
         try start(daemonArguments: ["--jwt-keys", keys, "--bcrypt-cost", "4"])
 
-        let registered = try result("auth.register", ["email": " Ana@Example.COM ", "password": "correct horse battery", "name": "Ana"])
+        let registered = try session.result("auth.register", ["email": " Ana@Example.COM ", "password": "correct horse battery", "name": "Ana"])
         let user = try XCTUnwrap(registered["user"]?.documentValue)
         XCTAssertEqual(user["email"], "ana@example.com")
         XCTAssertEqual(user["name"], "Ana")
         let userID = try XCTUnwrap(user["id"]?.stringValue)
         XCTAssertEqual(userID.count, 24)
-        XCTAssertEqual(try error("auth.register", ["email": "ana@example.com", "password": "another password"])["code"], "CONFLICT")
+        XCTAssertEqual(try session.error("auth.register", ["email": "ana@example.com", "password": "another password"])["code"], "CONFLICT")
 
-        let unknown = try error("auth.login", ["email": "nobody@example.com", "password": "correct horse battery"])
-        let wrong = try error("auth.login", ["email": "ana@example.com", "password": "wrong password"])
+        let unknown = try session.error("auth.login", ["email": "nobody@example.com", "password": "correct horse battery"])
+        let wrong = try session.error("auth.login", ["email": "ana@example.com", "password": "wrong password"])
         XCTAssertEqual(unknown["code"], "UNAUTHENTICATED")
         XCTAssertEqual(unknown, wrong)
 
-        let login = try result("auth.login", ["email": "ANA@example.com", "password": "correct horse battery"])
+        let login = try session.result("auth.login", ["email": "ANA@example.com", "password": "correct horse battery"])
         XCTAssertEqual(login["user"]?.documentValue?["id"]?.stringValue, userID)
         let token = try XCTUnwrap(login["token"]?.stringValue)
         let refreshToken = try XCTUnwrap(login["refresh_token"]?.stringValue)
 
-        let verified = try result("auth.verify", ["token": .string(token)])
+        let verified = try session.result("auth.verify", ["token": .string(token)])
         XCTAssertEqual(verified["valid"], .bool(true))
         XCTAssertEqual(verified["user_id"]?.stringValue, userID)
         XCTAssertEqual(verified["email"], "ana@example.com")
 
-        let refreshed = try result("auth.refresh", ["refresh_token": .string(refreshToken)])
+        let refreshed = try session.result("auth.refresh", ["refresh_token": .string(refreshToken)])
         let newRefresh = try XCTUnwrap(refreshed["refresh_token"]?.stringValue)
         XCTAssertNotEqual(newRefresh, refreshToken)
-        XCTAssertEqual(try result("auth.verify", ["token": refreshed["token"] ?? .null])["valid"], .bool(true))
+        XCTAssertEqual(try session.result("auth.verify", ["token": refreshed["token"] ?? .null])["valid"], .bool(true))
 
-        XCTAssertEqual(try result("auth.logout", ["refresh_token": .string(newRefresh)])["revoked"], .int32(1))
-        XCTAssertEqual(try error("auth.verify", ["token": .string(token)])["code"], "TOKEN_REVOKED")
-        XCTAssertEqual(try error("auth.verify", ["token": refreshed["token"] ?? .null])["code"], "TOKEN_REVOKED")
-        XCTAssertEqual(try error("auth.refresh", ["refresh_token": .string(newRefresh)])["code"], "TOKEN_REVOKED")
+        XCTAssertEqual(try session.result("auth.logout", ["refresh_token": .string(newRefresh)])["revoked"], .int32(1))
+        XCTAssertEqual(try session.error("auth.verify", ["token": .string(token)])["code"], "TOKEN_REVOKED")
+        XCTAssertEqual(try session.error("auth.verify", ["token": refreshed["token"] ?? .null])["code"], "TOKEN_REVOKED")
+        XCTAssertEqual(try session.error("auth.refresh", ["refresh_token": .string(newRefresh)])["code"], "TOKEN_REVOKED")
         // The registration's session is another login: good until all sessions go.
-        XCTAssertEqual(try result("auth.verify", ["token": registered["token"] ?? .null])["valid"], .bool(true))
-        XCTAssertEqual(try result("auth.logout", ["token": registered["token"] ?? .null, "all_sessions": true])["revoked"], .int32(1))
-        XCTAssertEqual(try error("auth.verify", ["token": registered["token"] ?? .null])["code"], "TOKEN_REVOKED")
+        XCTAssertEqual(try session.result("auth.verify", ["token": registered["token"] ?? .null])["valid"], .bool(true))
+        XCTAssertEqual(try session.result("auth.logout", ["token": registered["token"] ?? .null, "all_sessions": true])["revoked"], .int32(1))
+        XCTAssertEqual(try session.error("auth.verify", ["token": registered["token"] ?? .null])["code"], "TOKEN_REVOKED")
 
         // A restarted daemon finds the user in MongoDB.
-        socket.close()
+        session.close()
         let daemon = try XCTUnwrap(runningDaemons.first)
         XCTAssertFalse(daemon.log.contains("keeps no users"), daemon.log)
         XCTAssertFalse(daemon.log.contains("correct horse battery"), "no password in the log")
         daemon.stop()
         try startDaemon(arguments: ["--store", storeURI, "--jwt-keys", keys, "--bcrypt-cost", "4"])
-        socket = try connect()
-        XCTAssertEqual(try result("auth.login", ["email": "ana@example.com", "password": "correct horse battery"])["user"]?.documentValue?["id"]?.stringValue, userID)
+        session = RequestSession(try connect())
+        XCTAssertEqual(try session.result("auth.login", ["email": "ana@example.com", "password": "correct horse battery"])["user"]?.documentValue?["id"]?.stringValue, userID)
     }
 
     func testHealthIsDegradedDuringAnOutageAndTheDaemonRecoversByItself() throws {
         try start()
-        try result("ticks.insert", ["ticks": [tick(0, id: "kept")]])
+        try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0, id: "kept")]])
         let daemon = try XCTUnwrap(runningDaemons.first)
 
         standIn.kill()
@@ -240,19 +210,19 @@ final class MongoDaemonTests: DaemonTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(began), 6, "health reports the outage within about 5 s")
         XCTAssertEqual(degraded["store"]?.documentValue?["ok"], false)
         let started = Date()
-        let unavailable = try error("ticks.query", ["product": "NIFTY"])
+        let unavailable = try session.error("ticks.query", ["product": "NIFTY"])
         XCTAssertEqual(unavailable["code"], "UNAVAILABLE")
         XCTAssertLessThan(Date().timeIntervalSince(started), 6)
         XCTAssertFalse((unavailable["message"]?.stringValue ?? "").contains(standIn.socketPath), "no server address in the message")
-        XCTAssertEqual(try error("ticks.insert", ["ticks": [tick(1, id: "lost")]])["code"], "UNAVAILABLE")
-        XCTAssertEqual(try error("products.list")["code"], "UNAVAILABLE")
-        XCTAssertEqual(try result("ping"), ["pong": true], "the daemon itself still answers")
+        XCTAssertEqual(try session.error("ticks.insert", ["ticks": [MarketFixtures.tick(1, id: "lost")]])["code"], "UNAVAILABLE")
+        XCTAssertEqual(try session.error("products.list")["code"], "UNAVAILABLE")
+        XCTAssertEqual(try session.result("ping"), ["pong": true], "the daemon itself still answers")
         XCTAssertTrue(daemon.process.isRunning)
 
         try standIn.start()
         _ = try waitForHealth("ok")
-        XCTAssertEqual(try result("ticks.query", ["product": "NIFTY"])["ticks"]?.arrayValue, [tick(0, id: "kept")])
-        XCTAssertEqual(try result("ticks.insert", ["ticks": [tick(0, id: "kept"), tick(1, id: "new")]]), ["inserted": 1, "duplicates": 1])
+        XCTAssertEqual(try session.result("ticks.query", ["product": "NIFTY"])["ticks"]?.arrayValue, [MarketFixtures.tick(0, id: "kept")])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0, id: "kept"), MarketFixtures.tick(1, id: "new")]]), ["inserted": 1, "duplicates": 1])
         XCTAssertTrue(daemon.process.isRunning, "the daemon never exited")
         XCTAssertEqual(runningDaemons.count, 1)
         XCTAssertTrue(daemon.log.contains("MongoDB is unavailable"), daemon.log)
@@ -262,12 +232,12 @@ final class MongoDaemonTests: DaemonTestCase {
     func testABatchCutOffByAnOutageIsUnavailableAndItsRetryIsIdempotent() throws {
         // libmongoc sends 30 ticks as three inserts of 10; the stand-in dies on the second.
         try start(standInArguments: ["--max-write-batch", "10"], firstRun: ["--exit-on", "insert:2"])
-        let batch: [BSONValue] = (0..<30).map { tick(Int64($0), id: "b\($0)") }
-        XCTAssertEqual(try error("ticks.insert", ["ticks": .array(batch)])["code"], "UNAVAILABLE", "never reported as done")
+        let batch: [BSONValue] = (0..<30).map { MarketFixtures.tick(Int64($0), id: "b\($0)") }
+        XCTAssertEqual(try session.error("ticks.insert", ["ticks": .array(batch)])["code"], "UNAVAILABLE", "never reported as done")
         XCTAssertTrue(standIn.waitForExit(timeout: 5))
         try standIn.start()
         _ = try waitForHealth("ok")
-        XCTAssertEqual(try result("ticks.insert", ["ticks": .array(batch)]), ["inserted": 20, "duplicates": 10])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(batch)]), ["inserted": 20, "duplicates": 10])
         XCTAssertEqual(try allPages("ticks.query", ["product": "NIFTY", "limit": 100, "order": "asc"], key: "ticks").records, batch)
     }
 
@@ -283,13 +253,13 @@ final class MongoDaemonTests: DaemonTestCase {
 
         try standIn.start()
         try daemon.waitUntilListening(timeout: 20)
-        socket = try connect()
-        XCTAssertEqual(try result("health")["status"], "ok")
+        session = RequestSession(try connect())
+        XCTAssertEqual(try session.result("health")["status"], "ok")
     }
 
     func testWriteConcernOptionAndCredentialsNeverLogged() throws {
         try start(daemonArguments: ["--mongo-write-concern", "1"])
-        XCTAssertEqual(try result("ticks.insert", ["ticks": [tick(0)]])["inserted"], 1)
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0)]])["inserted"], 1)
         XCTAssertTrue(try XCTUnwrap(runningDaemons.first).log.contains("write_concern=1"))
 
         // w:0 cannot report duplicates: refused at start.
