@@ -30,6 +30,12 @@ final class MarketDataClientTests: ClientTestCase {
         )
         XCTAssertEqual(ascending.ticks.map { $0["tick_id"] }, ["n-1", "n-2", "n-3"])
 
+        // Every page, following next: 2 + 2 + 1 ticks, newest first, each once.
+        var pages: [TickPage] = []
+        for try await page in client.tickPages(product: "NIFTY", limit: 2) { pages.append(page) }
+        XCTAssertEqual(pages.map(\.count), [2, 2, 1])
+        XCTAssertEqual(pages.flatMap(\.ticks).map { $0["tick_id"] }, ["n-4", "n-3", "n-2", "n-1", "n-0"])
+
         let latest = try await client.latestTick(product: "NIFTY")
         XCTAssertEqual(latest["price"], .double(23504))
 
@@ -54,6 +60,10 @@ final class MarketDataClientTests: ClientTestCase {
         XCTAssertEqual(insertedQuotes.inserted, 4)
         let calls = try await client.quotes(product: "NIFTY", expiry: "2025-01-30", optionType: .call, strikeMin: 23550)
         XCTAssertEqual(calls.quotes.map { $0["symbol"] }, ["NIFTY250130C23600"])
+        var quotePages: [QuotePage] = []
+        for try await page in client.quotePages(product: "NIFTY", limit: 3, order: .ascending) { quotePages.append(page) }
+        XCTAssertEqual(quotePages.map(\.count), [3, 1])
+        XCTAssertEqual(Set(quotePages.flatMap(\.quotes).compactMap { $0["symbol"]?.stringValue }), Set(quotes.compactMap { $0["symbol"]?.stringValue }))
         let bySymbol = try await client.quotes(symbol: "NIFTY250130P23500")
         XCTAssertEqual(bySymbol.count, 1)
         XCTAssertNil(bySymbol.next)
@@ -64,6 +74,9 @@ final class MarketDataClientTests: ClientTestCase {
         let history = try await client.chains(product: "NIFTY", expiry: "2025-01-30", fields: ["pcr_oi"])
         XCTAssertEqual(history.chains.map { $0["pcr_oi"] }, [.double(0.9375), .double(0.875)])
         XCTAssertEqual(history.chains.first?.keys, ["product", "expiry", "timestamp", "pcr_oi"])
+        var chainPages: [ChainPage] = []
+        for try await page in client.chainPages(product: "NIFTY", expiry: "2025-01-30", limit: 1, fields: ["pcr_oi"]) { chainPages.append(page) }
+        XCTAssertEqual(chainPages.flatMap(\.chains).map { $0["pcr_oi"] }, [.double(0.9375), .double(0.875)])
         let latest = try await client.latestChain(product: "NIFTY", expiry: "2025-01-30")
         XCTAssertEqual(latest, chains[1])
 

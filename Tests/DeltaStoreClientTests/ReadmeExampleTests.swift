@@ -10,8 +10,10 @@ final class ReadmeExampleTests: ClientTestCase {
         let result = try await client.insertTicks([
             ["product": "NIFTY", "price": 23500.5, "timestamp": .datetime(Date().bsonMilliseconds), "tick_id": "nifty-1"],
         ])
-        var page = try await client.ticks(product: "NIFTY", limit: 100, deadline: .seconds(2))
-        while let next = page.next { page = try await client.ticks(product: "NIFTY", limit: 100, cursor: next) }
+        let page = try await client.ticks(product: "NIFTY", limit: 100, deadline: .seconds(2))
+        var seen = page.count
+        // Or every page, following `next` (also quotePages, chainPages):
+        for try await more in client.tickPages(product: "NIFTY", limit: 100) { seen += more.count }
         var notFound = false
         do {
             _ = try await client.latestChain(product: "NIFTY", expiry: "2025-01-30")
@@ -21,6 +23,7 @@ final class ReadmeExampleTests: ClientTestCase {
         await client.close()
         XCTAssertEqual(result.inserted, 1)
         XCTAssertEqual(page.ticks.first?["tick_id"], "nifty-1")
+        XCTAssertEqual(seen, 2, "the first page, then the same tick through tickPages")
         XCTAssertTrue(notFound)
     }
 }

@@ -25,6 +25,20 @@ extension DeltaStoreClient {
         return try ChainPage(try await call("chains.query", args.document, deadline: deadline))
     }
 
+    /// Every page of `chains.query` with these arguments, following `next`
+    /// (see `PageSequence`); `limit` is the size of each page.
+    public func chainPages(
+        product: String, expiry: String? = nil, start: Date? = nil, end: Date? = nil, limit: Int? = nil,
+        order: QueryOrder? = nil, fields: [String]? = nil, deadline: Duration? = nil
+    ) -> PageSequence<ChainPage> {
+        PageSequence { cursor in
+            try await self.chains(
+                product: product, expiry: expiry, start: start, end: end, limit: limit, order: order, cursor: cursor, fields: fields,
+                deadline: deadline
+            )
+        }
+    }
+
     /// `chains.latest`: the newest chain of a product and expiry; `NOT_FOUND` when none.
     public func latestChain(product: String, expiry: String, deadline: Duration? = nil) async throws -> BSONDocument {
         let result = try await call("chains.latest", ["product": .string(product), "expiry": .string(expiry)], deadline: deadline)

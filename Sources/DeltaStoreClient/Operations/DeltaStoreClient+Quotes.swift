@@ -27,4 +27,19 @@ extension DeltaStoreClient {
         args.add("cursor", cursor)
         return try QuotePage(try await call("quotes.query", args.document, deadline: deadline))
     }
+
+    /// Every page of `quotes.query` with these arguments, following `next`
+    /// (see `PageSequence`); `limit` is the size of each page.
+    public func quotePages(
+        symbol: String? = nil, product: String? = nil, expiry: String? = nil, optionType: OptionType? = nil,
+        strikeMin: Double? = nil, strikeMax: Double? = nil, start: Date? = nil, end: Date? = nil,
+        limit: Int? = nil, order: QueryOrder? = nil, deadline: Duration? = nil
+    ) -> PageSequence<QuotePage> {
+        PageSequence { cursor in
+            try await self.quotes(
+                symbol: symbol, product: product, expiry: expiry, optionType: optionType, strikeMin: strikeMin, strikeMax: strikeMax,
+                start: start, end: end, limit: limit, order: order, cursor: cursor, deadline: deadline
+            )
+        }
+    }
 }

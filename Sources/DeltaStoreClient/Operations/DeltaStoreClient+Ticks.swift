@@ -23,6 +23,16 @@ extension DeltaStoreClient {
         return try TickPage(try await call("ticks.query", args.document, deadline: deadline))
     }
 
+    /// Every page of `ticks.query` with these arguments, following `next`
+    /// (see `PageSequence`); `limit` is the size of each page.
+    public func tickPages(
+        product: String, start: Date? = nil, end: Date? = nil, limit: Int? = nil, order: QueryOrder? = nil, deadline: Duration? = nil
+    ) -> PageSequence<TickPage> {
+        PageSequence { cursor in
+            try await self.ticks(product: product, start: start, end: end, limit: limit, order: order, cursor: cursor, deadline: deadline)
+        }
+    }
+
     /// `ticks.latest`: the product's newest tick; `NOT_FOUND` when it has none.
     public func latestTick(product: String, deadline: Duration? = nil) async throws -> BSONDocument {
         let result = try await call("ticks.latest", ["product": .string(product)], deadline: deadline)
