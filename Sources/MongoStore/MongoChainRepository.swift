@@ -10,13 +10,7 @@ struct MongoChainRepository: ChainRepository {
     let ids: ObjectIDGenerator
 
     func insert(_ chains: [Chain]) async throws -> InsertOutcome {
-        guard !chains.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
-        let ids = self.ids.next(chains.count)
-        let options = MongoInsert.options(executor.writeConcern)
-        return try await executor.run("chains.insert") { client in
-            let documents = zip(chains, ids).map { chain, id in MongoInsert.storedBytes(chain.document, id: id) }
-            return try MongoInsert.run(client, collection: MongoSchema.chains, documents: documents, options: options)
-        }
+        try await MongoInsert.batch(chains.map(\.document), op: "chains.insert", collection: MongoSchema.chains, executor: executor, ids: ids)
     }
 
     func query(_ query: ChainQuery) async throws -> Page<Chain> {

@@ -9,13 +9,7 @@ struct MongoQuoteRepository: QuoteRepository {
     let ids: ObjectIDGenerator
 
     func insert(_ quotes: [Quote]) async throws -> InsertOutcome {
-        guard !quotes.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
-        let ids = self.ids.next(quotes.count)
-        let options = MongoInsert.options(executor.writeConcern)
-        return try await executor.run("quotes.insert") { client in
-            let documents = zip(quotes, ids).map { quote, id in MongoInsert.storedBytes(quote.document, id: id) }
-            return try MongoInsert.run(client, collection: MongoSchema.quotes, documents: documents, options: options)
-        }
+        try await MongoInsert.batch(quotes.map(\.document), op: "quotes.insert", collection: MongoSchema.quotes, executor: executor, ids: ids)
     }
 
     func query(_ query: QuoteQuery) async throws -> Page<Quote> {

@@ -42,26 +42,14 @@ struct SQLiteChainRepository: ChainRepository {
         try await executor.write { connection in
             guard !chains.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
             return try connection.writeTransaction {
-                var stored: [Chain] = []
-                try connection.withStatement(Self.insertSQL) { statement in
-                    for chain in chains {
-                        try statement.bind(":product", chain.product)
-                        try statement.bind(":expiry", chain.expiry)
-                        try statement.bind(":ts", chain.timestamp)
-                        try statement.bind(":doc", blob: chain.document.bytes)
-                        try statement.run()
-                        if connection.changes > 0 { stored.append(chain) }
-                        statement.reset()
-                    }
+                try SQLiteCatalogRepository.insertCataloged(
+                    chains, sql: Self.insertSQL, on: connection, product: \.product, expiry: \.expiry
+                ) { statement, chain in
+                    try statement.bind(":product", chain.product)
+                    try statement.bind(":expiry", chain.expiry)
+                    try statement.bind(":ts", chain.timestamp)
+                    try statement.bind(":doc", blob: chain.document.bytes)
                 }
-                try SQLiteCatalogRepository.remember(
-                    products: Set(stored.map(\.product)),
-                    expiries: Set(stored.map { ProductExpiry(product: $0.product, expiry: $0.expiry) }),
-                    on: connection
-                )
-                // Only records actually stored name products and expiries: a duplicate
-                // carrying another product must not make that product appear.
-                return InsertOutcome(inserted: stored.count, duplicates: chains.count - stored.count)
             }
         }
     }

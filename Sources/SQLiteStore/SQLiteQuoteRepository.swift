@@ -47,29 +47,17 @@ struct SQLiteQuoteRepository: QuoteRepository {
         try await executor.write { connection in
             guard !quotes.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
             return try connection.writeTransaction {
-                var stored: [Quote] = []
-                try connection.withStatement(Self.insertSQL) { statement in
-                    for quote in quotes {
-                        try statement.bind(":symbol", quote.symbol)
-                        try statement.bind(":product", quote.product)
-                        try statement.bind(":expiry", quote.expiry)
-                        try statement.bind(":option_type", quote.optionType.rawValue)
-                        try statement.bind(":strike", quote.strike)
-                        try statement.bind(":ts", quote.timestamp)
-                        try statement.bind(":doc", blob: quote.document.bytes)
-                        try statement.run()
-                        if connection.changes > 0 { stored.append(quote) }
-                        statement.reset()
-                    }
+                try SQLiteCatalogRepository.insertCataloged(
+                    quotes, sql: Self.insertSQL, on: connection, product: \.product, expiry: \.expiry
+                ) { statement, quote in
+                    try statement.bind(":symbol", quote.symbol)
+                    try statement.bind(":product", quote.product)
+                    try statement.bind(":expiry", quote.expiry)
+                    try statement.bind(":option_type", quote.optionType.rawValue)
+                    try statement.bind(":strike", quote.strike)
+                    try statement.bind(":ts", quote.timestamp)
+                    try statement.bind(":doc", blob: quote.document.bytes)
                 }
-                try SQLiteCatalogRepository.remember(
-                    products: Set(stored.map(\.product)),
-                    expiries: Set(stored.map { ProductExpiry(product: $0.product, expiry: $0.expiry) }),
-                    on: connection
-                )
-                // Only records actually stored name products and expiries: a duplicate
-                // carrying another product must not make that product appear.
-                return InsertOutcome(inserted: stored.count, duplicates: quotes.count - stored.count)
             }
         }
     }
