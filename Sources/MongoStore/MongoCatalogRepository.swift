@@ -3,7 +3,8 @@ import Domain
 
 /// Products and expiries, with `distinct` over the collections (served by
 /// the indexes that start with `product`, and with `(product, expiry)` for
-/// chains), merged and sorted here by byte order, as the SQLite store sorts.
+/// quotes and chains), merged and sorted here by byte order, as the SQLite
+/// store sorts.
 struct MongoCatalogRepository: CatalogRepository {
     let executor: MongoExecutor
 

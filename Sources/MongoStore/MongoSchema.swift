@@ -68,7 +68,9 @@ enum MongoSchema {
     /// `limit + 1` index entries instead of sorting every record of the
     /// product in memory. Each original index is a prefix of one here, so the
     /// queries the original services ran are served as before. Chains also get
-    /// `(product, timestamp, _id)` for queries across expiries. The unique
+    /// `(product, timestamp, _id)` for queries across expiries, and quotes
+    /// `(product, expiry)` so that `expiries.list` scans one index entry per
+    /// distinct expiry rather than every quote of the product. The unique
     /// indexes are the idempotency keys.
     static let indexes: [Index] = [
         Index(collection: ticks, keys: [("product", 1), ("timestamp", -1), ("_id", -1)]),
@@ -80,6 +82,8 @@ enum MongoSchema {
         Index(collection: quotes, keys: [("symbol", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: quotes, keys: [("product", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: quotes, keys: [("symbol", 1), ("timestamp", 1)], unique: true),
+        // expiries.list: `distinct` of expiry for one product reads one entry per expiry.
+        Index(collection: quotes, keys: [("product", 1), ("expiry", 1)]),
         Index(collection: chains, keys: [("product", 1), ("expiry", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: chains, keys: [("product", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: chains, keys: [("product", 1), ("expiry", 1), ("timestamp", 1)], unique: true),

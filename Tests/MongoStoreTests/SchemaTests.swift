@@ -25,6 +25,7 @@ struct SchemaTests {
             ["name": "symbol_1_timestamp_-1__id_-1", "key": ["symbol": 1, "timestamp": -1, "_id": -1]],
             ["name": "product_1_timestamp_-1__id_-1", "key": ["product": 1, "timestamp": -1, "_id": -1]],
             ["name": "symbol_1_timestamp_1", "key": ["symbol": 1, "timestamp": 1], "unique": true],
+            ["name": "product_1_expiry_1", "key": ["product": 1, "expiry": 1]],
         ],
         "option_chains": [
             ["name": "_id_", "key": ["_id": 1]],
