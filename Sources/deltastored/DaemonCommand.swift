@@ -39,6 +39,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "MongoDB write concern for inserts and index builds: majority, a number of members, or a tag.")
     var mongoWriteConcern: String = "majority"
 
+    @Option(name: .long, help: "Seconds to wait at start for MongoDB to answer and its indexes to exist (1 to 3600) before giving up.")
+    var mongoStartupTimeout: Int = 30
+
     @Option(name: .long, help: "Threads for blocking store work (SQLite calls).")
     var workerThreads: Int = max(2, System.coreCount)
 
@@ -78,6 +81,7 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         guard (1...100_000).contains(maxBatch) else { throw ValidationError("--max-batch must be between 1 and 100000") }
         guard (1...100_000).contains(maxPage) else { throw ValidationError("--max-page must be between 1 and 100000") }
+        guard (1...3600).contains(mongoStartupTimeout) else { throw ValidationError("--mongo-startup-timeout must be between 1 and 3600 seconds") }
         guard (1...256).contains(workerThreads) else { throw ValidationError("--worker-threads must be between 1 and 256") }
         guard (1...65_536).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be between 1 and 65536") }
         guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 1000000") }
@@ -126,7 +130,10 @@ struct DaemonCommand: AsyncParsableCommand {
         let marketStore: any MarketStore
         systemd.openingStore(location)
         do {
-            marketStore = try await StoreOpener.open(location, threadPool: threadPool, workerThreads: workerThreads, logger: logger, mongoWriteConcern: mongoWriteConcern)
+            marketStore = try await StoreOpener.open(
+                location, threadPool: threadPool, workerThreads: workerThreads, logger: logger,
+                mongoWriteConcern: mongoWriteConcern, mongoStartupTimeout: .seconds(Int64(mongoStartupTimeout))
+            )
         } catch {
             logger.critical("cannot open the store: \(error)", metadata: ["store": "\(location.redacted)"])
             try? await threadPool.shutdownGracefully()

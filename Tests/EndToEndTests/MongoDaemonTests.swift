@@ -257,6 +257,21 @@ final class MongoDaemonTests: DaemonTestCase {
         XCTAssertEqual(try session.result("health")["status"], "ok")
     }
 
+    func testTheDaemonGivesUpOnMongoDBAfterItsStartupTimeout() throws {
+        standIn = try MongoStandInProcess(persistent: true)  // never started: nothing listens
+        let started = Date()
+        let daemon = try startDaemon(arguments: ["--store", storeURI, "--mongo-startup-timeout", "2"], waitForListening: false)
+        XCTAssertNotEqual(daemon.waitForExit(timeout: 30), 0)
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertLessThan(elapsed, 20, "gave up after about 2 s, not the default 30 s")
+        XCTAssertTrue(daemon.log.contains("cannot open the store"), daemon.log)
+        XCTAssertTrue(daemon.log.contains("did not answer within 2 s"), daemon.log)
+
+        let refused = try startDaemon(socket: directory.file("t0.sock"), arguments: ["--store", storeURI, "--mongo-startup-timeout", "0"], waitForListening: false)
+        XCTAssertNotEqual(refused.waitForExit(timeout: 20), 0)
+        XCTAssertTrue(refused.log.contains("--mongo-startup-timeout must be between 1 and 3600"), refused.log)
+    }
+
     func testWriteConcernOptionAndCredentialsNeverLogged() throws {
         try start(daemonArguments: ["--mongo-write-concern", "1"])
         XCTAssertEqual(try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0)]])["inserted"], 1)
