@@ -64,12 +64,15 @@ public enum FieldRules {
 
     /// Stored documents may not have keys that a document database would read
     /// as an operator or a path: none starts with `$`, contains `.`, is empty,
-    /// or contains NUL — at any depth. `_id` is refused at the top level: the
-    /// store assigns it.
+    /// or contains NUL — at any depth. Nor may a key repeat within one
+    /// document (readers would disagree on which value counts). `_id` is
+    /// refused at the top level: the store assigns it.
     public static func storableKeys(_ document: BSONDocument) throws(FieldError) {
+        var seen = Set<String>()
         for (key, value) in document.elements {
             if key == "_id" { throw FieldError(key, "is assigned by the store and may not be sent") }
             try checkKey(key, path: key)
+            guard seen.insert(key).inserted else { throw FieldError(key, "given more than once") }
             try storableValue(value, path: key)
         }
     }
@@ -77,9 +80,11 @@ public enum FieldRules {
     private static func storableValue(_ value: BSONValue, path: String) throws(FieldError) {
         switch value {
         case .document(let nested):
+            var seen = Set<String>()
             for (key, inner) in nested.elements {
                 let childPath = path + "." + key
                 try checkKey(key, path: childPath)
+                guard seen.insert(key).inserted else { throw FieldError(childPath, "given more than once") }
                 try storableValue(inner, path: childPath)
             }
         case .array(let values):

@@ -46,6 +46,8 @@ final class FieldRulesTests: XCTestCase {
 
     func testStorableKeysAtEveryDepth() throws {
         XCTAssertNoThrow(try FieldRules.storableKeys(["a": ["b": [["c": 1]]]]))
+        // The same key in different documents is fine.
+        XCTAssertNoThrow(try FieldRules.storableKeys(["strike": 1, "calls": [["strike": 2], ["strike": 3]], "greeks": ["strike": 4]]))
         let cases: [(BSONDocument, String)] = [
             (["$where": "1"], "$where"),
             (["a.b": 1], "a.b"),
@@ -53,6 +55,10 @@ final class FieldRulesTests: XCTestCase {
             (["_id": 1], "_id"),
             (["greeks": ["$gt": 1]], "greeks.$gt"),
             (["calls": [["strike.x": 1]]], "calls.0.strike.x"),
+            // A key given twice in one document: the second is reported, at any depth.
+            (BSONDocument([("price", 1.0), ("product", "NIFTY"), ("price", 2.0)]), "price"),
+            (["greeks": .document(BSONDocument([("delta", 0.5), ("delta", 0.6)]))], "greeks.delta"),
+            (["calls": [.document(BSONDocument([("strike", 1), ("iv", 0.2), ("strike", 2)]))]], "calls.0.strike"),
         ]
         for (document, field) in cases {
             XCTAssertThrowsError(try FieldRules.storableKeys(document), "\(document)") { error in

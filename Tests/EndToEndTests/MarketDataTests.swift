@@ -140,6 +140,12 @@ final class MarketDataTests: DaemonTestCase {
         XCTAssertEqual(operatorKey["details"]?.documentValue?["field"], "meta.$set")
         let idKey = try session.error("ticks.insert", ["ticks": [["_id": 1, "product": "NIFTY", "price": 1.0, "timestamp": .datetime(base)]]])
         XCTAssertEqual(idKey["details"]?.documentValue?["field"], "_id")
+        // A key twice in one record: which price would count? Refused, naming the second.
+        let twice = BSONDocument([("product", "NIFTY"), ("price", 1.0), ("timestamp", .datetime(base)), ("price", 2.0)])
+        let repeated = try session.error("ticks.insert", ["ticks": [.document(twice)]])
+        XCTAssertEqual(repeated["code"], "INVALID_ARGUMENT")
+        XCTAssertEqual(repeated["details"]?.documentValue?["field"], "price")
+        XCTAssertEqual(try session.error("ticks.latest", ["product": "NIFTY"])["code"], "NOT_FOUND", "nothing was written")
     }
 
     func testCursorsAreBoundToTheirQueryAndTamperProof() throws {
