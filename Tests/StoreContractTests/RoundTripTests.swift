@@ -9,7 +9,7 @@ struct RoundTripTests {
     static let extras: [(String, BSONValue)] = [
         ("processed_at", .datetime(marketOpen + 12)),
         ("source", .string("enricher/7")),
-        ("volume", .int64(9_007_199_254_740_993)),
+        ("cumulative_volume", .int64(9_007_199_254_740_993)),
         ("lots", .int32(-3)),
         ("flags", .array([.bool(true), .null, .string("ü—✓"), .double(-0.0)])),
         ("meta", .document(["venue": "NSE", "depth": .document(["bid": .array([1, 2, 3]), "ask": .array([])])])),
