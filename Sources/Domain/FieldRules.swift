@@ -68,23 +68,42 @@ public enum FieldRules {
     /// document (readers would disagree on which value counts). `_id` is
     /// refused at the top level: the store assigns it.
     public static func storableKeys(_ document: BSONDocument) throws(FieldError) {
-        var seen = Set<String>()
-        for (key, value) in document.elements {
+        let elements = document.elements
+        var seen: Set<String>?
+        for (index, (key, value)) in elements.enumerated() {
             if key == "_id" { throw FieldError(key, "is assigned by the store and may not be sent") }
             try checkKey(key, path: key)
-            guard seen.insert(key).inserted else { throw FieldError(key, "given more than once") }
+            if repeats(elements, at: index, seen: &seen) { throw FieldError(key, "given more than once") }
             try storableValue(value, path: key)
         }
     }
 
+    /// Whether the key at `index` repeats an earlier key of `elements`. A
+    /// record has a handful of keys, compared in place without allocating;
+    /// from `inPlaceLimit` keys on, a set (built once, in `seen`) keeps a
+    /// document of thousands of keys linear.
+    static func repeats(_ elements: [(key: String, value: BSONValue)], at index: Int, seen: inout Set<String>?) -> Bool {
+        let key = elements[index].key
+        if index < inPlaceLimit {
+            return elements[..<index].contains { $0.key == key }
+        }
+        var set = seen ?? Set(elements[..<index].map(\.key))
+        let repeated = !set.insert(key).inserted
+        seen = set
+        return repeated
+    }
+
+    static let inPlaceLimit = 32
+
     private static func storableValue(_ value: BSONValue, path: String) throws(FieldError) {
         switch value {
         case .document(let nested):
-            var seen = Set<String>()
-            for (key, inner) in nested.elements {
+            let elements = nested.elements
+            var seen: Set<String>?
+            for (index, (key, inner)) in elements.enumerated() {
                 let childPath = path + "." + key
                 try checkKey(key, path: childPath)
-                guard seen.insert(key).inserted else { throw FieldError(childPath, "given more than once") }
+                if repeats(elements, at: index, seen: &seen) { throw FieldError(childPath, "given more than once") }
                 try storableValue(inner, path: childPath)
             }
         case .array(let values):

@@ -66,4 +66,22 @@ final class FieldRulesTests: XCTestCase {
             }
         }
     }
+
+    func testARepeatedKeyIsFoundInSmallAndLargeDocuments() throws {
+        // Below and above the in-place limit, at the top level and nested.
+        for count in [2, 31, 32, 33, 200] {
+            for repeatedAt in [1, count / 2, count - 1] where repeatedAt > 0 {
+                var pairs: [(String, BSONValue)] = (0..<count).map { ("k\($0)", .int32(Int32($0))) }
+                pairs[repeatedAt].0 = "k0"
+                XCTAssertThrowsError(try FieldRules.storableKeys(BSONDocument(pairs)), "\(count)/\(repeatedAt)") { error in
+                    XCTAssertEqual((error as? FieldError)?.field, "k0")
+                }
+                XCTAssertThrowsError(try FieldRules.storableKeys(["nested": .document(BSONDocument(pairs))])) { error in
+                    XCTAssertEqual((error as? FieldError)?.field, "nested.k0")
+                }
+                pairs[repeatedAt].0 = "unique"
+                XCTAssertNoThrow(try FieldRules.storableKeys(BSONDocument(pairs)), "\(count)/\(repeatedAt)")
+            }
+        }
+    }
 }
