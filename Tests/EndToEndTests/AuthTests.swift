@@ -358,7 +358,7 @@ final class AuthTests: DaemonTestCase {
     private func checkFullSessionLog(journal: Bool) throws {
         var environment = ["CREDENTIALS_DIRECTORY": ""]
         let logPath = directory.file("session.log")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: logPath, contents: nil))
         if journal {
             var info = stat()
             XCTAssertEqual(stat(logPath, &info), 0)

@@ -8,33 +8,17 @@ import XCTest
 /// empty store (in manifest order, each on its own connection), gets the reply
 /// the vector says.
 final class ProtocolVectorTests: DaemonTestCase {
-    struct Manifest: Decodable {
-        var version: Int
-        var cases: [Case]
-    }
+    var vectors: URL { VectorFiles.directory }
 
-    struct Case: Decodable {
-        var name: String
-        var request: String?
-        var stream: String?
-        var reply: String
-        var ignore: [String]
-        var closes: Bool
-    }
-
-    var vectors: URL { BuildProducts.repositoryRoot.appendingPathComponent("proto-spec/vectors") }
-
-    func manifest() throws -> Manifest {
-        let data = try Data(contentsOf: vectors.appendingPathComponent("manifest.json"))
-        let manifest = try JSONDecoder().decode(Manifest.self, from: data)
+    func manifest() throws -> VectorFiles.Manifest {
+        let manifest = try VectorFiles.manifest()
         XCTAssertEqual(manifest.version, 1)
         XCTAssertGreaterThan(manifest.cases.count, 50, "the manifest lost its cases")
         return manifest
     }
 
     func document(_ base: String) throws -> BSONDocument {
-        let bytes = try [UInt8](Data(contentsOf: vectors.appendingPathComponent(base + ".bson")))
-        return try BSONDocument(validating: bytes)
+        try VectorFiles.document(base)
     }
 
     func testEveryDocumentVectorEqualsItsExtendedJSONTwin() throws {
@@ -69,7 +53,7 @@ final class ProtocolVectorTests: DaemonTestCase {
             if let request = vector.request {
                 try socket.send(try document(request).bytes)
             } else if let stream = vector.stream {
-                try socket.send([UInt8](Data(contentsOf: vectors.appendingPathComponent(stream + ".bin"))))
+                try socket.send(try VectorFiles.stream(stream))
                 socket.shutdownWrite()
             } else {
                 XCTFail("\(vector.name): neither request nor stream")
