@@ -77,7 +77,6 @@ public final class KeyRing: Sendable {
         /// The key that signs new tokens: the last one.
         public var signingKey: SigningKey { keys[keys.count - 1] }
         public var kids: [String] { keys.map(\.kid) }
-        public func has(kid: String) -> Bool { verificationKeys[kid] != nil }
         /// The HMAC key registered under `kid`, if the ring has one.
         func verificationKey(kid: String) -> SymmetricKey? { verificationKeys[kid] }
     }

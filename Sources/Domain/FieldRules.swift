@@ -82,7 +82,7 @@ public enum FieldRules {
     /// record has a handful of keys, compared in place without allocating;
     /// from `inPlaceLimit` keys on, a set (built once, in `seen`) keeps a
     /// document of thousands of keys linear.
-    static func repeats(_ elements: [(key: String, value: BSONValue)], at index: Int, seen: inout Set<String>?) -> Bool {
+    public static func repeats(_ elements: [(key: String, value: BSONValue)], at index: Int, seen: inout Set<String>?) -> Bool {
         let key = elements[index].key
         if index < inPlaceLimit {
             return elements[..<index].contains { $0.key == key }

@@ -18,6 +18,7 @@ public struct Arguments: Sendable {
     /// where a set would be hashed on every request).
     public init(_ document: BSONDocument, allowed: [String]) throws(WireError) {
         let values = document.elements
+        var seen: Set<String>?
         for (index, element) in values.enumerated() {
             let key = element.key
             try Self.checkKey(key, path: key)
@@ -25,7 +26,7 @@ public struct Arguments: Sendable {
                 let known = allowed.isEmpty ? "this operation takes no arguments" : "allowed: \(allowed.sorted().joined(separator: ", "))"
                 throw .invalidArgument(field: key, reason: "unknown argument (\(known))")
             }
-            guard !values[..<index].contains(where: { $0.key == key }) else {
+            guard !FieldRules.repeats(values, at: index, seen: &seen) else {
                 throw .invalidArgument(field: key, reason: "given more than once")
             }
         }
