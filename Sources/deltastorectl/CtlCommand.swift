@@ -16,4 +16,10 @@ struct CtlCommand: AsyncParsableCommand {
             ChainsCommand.self, ProductsCommand.self, ExpiriesCommand.self, SeedCommand.self, StatsCommand.self, CallCommand.self, AuthCommand.self,
         ]
     )
+
+    /// The connection options may also come before the subcommand
+    /// (`deltastorectl --socket PATH ping`), as `redis-cli -s` and
+    /// `systemctl -H` take theirs; each subcommand declares the same group,
+    /// so the value reaches it either way (one given after the subcommand wins).
+    @OptionGroup var connection: ConnectionOptions
 }

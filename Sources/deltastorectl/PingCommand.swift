@@ -11,14 +11,19 @@ struct PingCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Number of pings.")
     var count: Int = 1
 
+    @Option(name: .shortAndLong, help: "Seconds to wait between pings (0 to 3600), all on one connection.")
+    var interval: Double = 0
+
     func validate() throws {
         guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be between 1 and 1000000") }
+        guard interval >= 0, interval <= 3600 else { throw ValidationError("--interval must be between 0 and 3600 seconds") }
     }
 
     func run() async throws {
         let client = try await connection.connect()
         defer { Task { await client.close() } }
         for sequence in 1...count {
+            if sequence > 1, interval > 0 { try await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000)) }
             let start = NIODeadline.now()
             do {
                 _ = try await client.call("ping")

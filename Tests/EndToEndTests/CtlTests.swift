@@ -13,6 +13,44 @@ final class CtlTests: DaemonTestCase {
         XCTAssertTrue(lines.allSatisfy { $0.contains("time=") && $0.hasSuffix(" ms") }, result.stdout)
     }
 
+    /// `--socket` before the subcommand, as `redis-cli -s` and `systemctl -H`
+    /// take theirs, for a plain subcommand and a nested one; after it still works.
+    func testConnectionOptionsBeforeTheSubcommand() throws {
+        try startDaemon()
+        let ping = try CommandRunner.run("deltastorectl", ["--socket", socketPath, "ping"])
+        XCTAssertEqual(ping.status, 0, ping.stderr)
+        XCTAssertTrue(ping.stdout.hasPrefix("pong from \(socketPath)"), ping.stdout)
+        let call = try CommandRunner.run("deltastorectl", ["--socket=\(socketPath)", "call", "ping"])
+        XCTAssertEqual(call.status, 0, call.stderr)
+        let nested = try CommandRunner.run("deltastorectl", ["--socket", socketPath, "auth", "verify", "not-a-token"])
+        XCTAssertEqual(nested.status, 1, "the daemon was reached and answered: \(nested.stderr)")
+        XCTAssertTrue(nested.stderr.contains("TOKEN_INVALID"), nested.stderr)
+        // Given twice, the one after the subcommand wins.
+        let both = try CommandRunner.run("deltastorectl", ["--socket", directory.file("nobody.sock"), "ping", "--socket", socketPath])
+        XCTAssertEqual(both.status, 0, both.stderr)
+        let unreachable = try CommandRunner.run("deltastorectl", ["--socket", directory.file("nobody.sock"), "ping"])
+        XCTAssertEqual(unreachable.status, 69, "the option before the subcommand is the one used")
+    }
+
+    /// `ping --interval` keeps one connection for all its pings.
+    func testPingIntervalUsesOneConnection() throws {
+        try startDaemon(arguments: ["--store", "sqlite:" + directory.file("ping.db")])
+        func connectionsSoFar() throws -> Int? {
+            let stats = try CommandRunner.run("deltastorectl", ["stats", "--socket", socketPath])
+            guard let line = stats.stdout.split(separator: "\n").first, let range = line.range(of: " open, ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        let before = try XCTUnwrap(try connectionsSoFar())
+        let started = Date()
+        let result = try CommandRunner.run("deltastorectl", ["ping", "--socket", socketPath, "--count", "3", "--interval", "0.2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 3, result.stdout)
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.4, "two pauses of 0.2 s between three pings")
+        XCTAssertEqual(try connectionsSoFar(), before + 2, "one connection for the three pings, one for the second stats")
+        let bad = try CommandRunner.run("deltastorectl", ["ping", "--socket", socketPath, "--interval", "-1"])
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+    }
+
     func testSocketFromEnvironment() throws {
         try startDaemon()
         let result = try CommandRunner.run("deltastorectl", ["ping"], environment: ["DELTASTORE_SOCKET": socketPath])
