@@ -10,6 +10,6 @@ fi
 rm -f "$DESTDIR$PREFIX/bin/deltastored" "$DESTDIR$PREFIX/bin/deltastorectl" \
       "$DESTDIR$PREFIX/lib/systemd/system/deltastore.socket" "$DESTDIR$PREFIX/lib/systemd/system/deltastore.service" \
       "$DESTDIR$PREFIX/lib/sysusers.d/deltastore.conf"
-rm -rf "$DESTDIR$PREFIX/share/doc/deltastore"
+rm -rf "$DESTDIR$PREFIX/share/doc/deltastore" "$DESTDIR$PREFIX/libexec/deltastore"
 if [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 echo "removed deltastore from ${DESTDIR}${PREFIX} (data in /var/lib/deltastore and keys in /etc/deltastore kept)"

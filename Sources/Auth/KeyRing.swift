@@ -117,7 +117,7 @@ public final class KeyRing: Sendable {
         let keys = try KeyFile.read(path: source.path)
         let ring = KeyRing(source: source, snapshot: await Snapshot(keys: keys), logger: logger)
         logger.info(
-            "loaded signing keys",
+            "loaded \(keys.count) signing key\(keys.count == 1 ? "" : "s") from \(source); signing with \(keys[keys.count - 1].kid)",
             metadata: ["source": "\(source)", "keys": "\(keys.count)", "signing_kid": "\(keys[keys.count - 1].kid)"]
         )
         return ring
@@ -145,7 +145,7 @@ public final class KeyRing: Sendable {
         do {
             keys = try KeyFile.read(path: source.path)
         } catch {
-            logger.error("key reload failed; keeping the current keys", metadata: ["error": "\(error)"])
+            logger.error("key reload failed; keeping the current keys: \(error)", metadata: ["error": "\(error)"])
             throw error
         }
         let generation = generations.withLockedValue { value -> UInt64 in
@@ -159,8 +159,10 @@ public final class KeyRing: Sendable {
         }
         let added = Set(snapshot.kids).subtracting(previous.kids)
         let removed = Set(previous.kids).subtracting(snapshot.kids)
+        let changes = (added.isEmpty ? "" : "; added \(added.sorted().joined(separator: ", "))")
+            + (removed.isEmpty ? "" : "; removed \(removed.sorted().joined(separator: ", "))")
         logger.notice(
-            "reloaded signing keys",
+            "reloaded signing keys from \(source): \(keys.count) key\(keys.count == 1 ? "" : "s"), signing with \(snapshot.signingKey.kid)\(changes)",
             metadata: [
                 "source": "\(source)", "keys": "\(keys.count)", "signing_kid": "\(snapshot.signingKey.kid)",
                 "added": "\(added.sorted().joined(separator: ","))", "removed": "\(removed.sorted().joined(separator: ","))",

@@ -374,9 +374,9 @@ public final class SessionService: Sendable {
         do {
             try await revocations.load(from: sessions, now: now)
             let deleted = try await sessions.deleteExpired(before: now - 24 * 3600 * 1000)
-            if deleted > 0 { logger.info("auth: removed expired sessions", metadata: ["count": "\(deleted)"]) }
+            if deleted > 0 { logger.info("auth: removed \(deleted) session\(deleted == 1 ? "" : "s") expired for more than a day", metadata: ["count": "\(deleted)"]) }
         } catch {
-            logger.warning("auth: session housekeeping failed", metadata: ["error": "\(error)"])
+            logger.warning("auth: session housekeeping failed (tried again at its next run): \(error)", metadata: ["error": "\(error)"])
         }
         let window = settings.graceWindow
         grace.withLockedValue { table in table = table.filter { now - $0.value.rotatedAt <= window } }

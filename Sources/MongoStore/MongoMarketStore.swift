@@ -105,7 +105,7 @@ public final class MongoMarketStore: MarketStore {
             throw error
         }
         logger.info(
-            "opened MongoDB store",
+            "opened MongoDB store \(redacted): database \(store.databaseName), write concern \(concern), libmongoc \(MongoCLibrary.version)",
             metadata: [
                 "store": "\(redacted)", "database": "\(store.databaseName)", "write_concern": "\(concern)",
                 "libmongoc": "\(MongoCLibrary.version)",
@@ -131,7 +131,7 @@ public final class MongoMarketStore: MarketStore {
                     throw StoreError.unavailable("MongoDB did not answer within \(timeout.nanoseconds / 1_000_000_000) s at start (\(reason))")
                 }
                 if lastReport.map({ now - $0 >= .seconds(5) }) ?? true {
-                    logger.notice("waiting for MongoDB", metadata: ["store": "\(redactedURI)", "reason": "\(reason)"])
+                    logger.notice("waiting for MongoDB at \(redactedURI): \(reason)", metadata: ["store": "\(redactedURI)", "reason": "\(reason)"])
                     lastReport = now
                 }
                 try await Task.sleep(nanoseconds: UInt64(min(500_000_000, max(0, (deadline - now).nanoseconds))))
@@ -177,7 +177,7 @@ public final class MongoMarketStore: MarketStore {
     /// calls throw `StoreError.unavailable`.
     public func close() async {
         await Self.close(executor.pool, threadPool: executor.threadPool)
-        logger.info("closed MongoDB store", metadata: ["store": "\(redactedURI)"])
+        logger.info("closed MongoDB store \(redactedURI)", metadata: ["store": "\(redactedURI)"])
     }
 
     private static func close(_ pool: MongoClientPool, threadPool: NIOThreadPool) async {

@@ -25,7 +25,7 @@ public final class AccessControl: Sendable {
         let policy = self.policy
         if let peer {
             if policy.allows(peer, group) { return nil }
-            logger.notice("permission denied", metadata: ["op": "\(op)", "group": "\(group.rawValue)"])
+            logger.notice("permission denied: uid \(peer.uid) may not call \(op) (group \(group.rawValue); rules: \(policy.source))", metadata: ["op": "\(op)", "group": "\(group.rawValue)"])
             return WireError(.permissionDenied, "uid \(peer.uid) may not call '\(op)' (operations of group '\(group.rawValue)'; rules: \(policy.source))")
         }
         if policy.rules.contains(where: { $0.subject == .anyone && $0.groups.contains(group) }) { return nil }

@@ -127,7 +127,7 @@ public final class Dispatcher: Sendable {
         if let loopError = error as? EventLoopError, case .shutdown = loopError {
             return WireError(.unavailable, "the server is shutting down")
         }
-        logger.error("operation failed unexpectedly", metadata: ["op": "\(op)", "error": "\(String(reflecting: error))"])
+        logger.error("\(op) failed unexpectedly (answered INTERNAL): \(String(reflecting: error))", metadata: ["op": "\(op)", "error": "\(String(reflecting: error))"])
         return WireError(.internalError, "internal error while running '\(op)'")
     }
 }

@@ -98,6 +98,7 @@ enum Migrations {
                 "the database \(connection.path) has schema version \(found), newer than this deltastored knows (\(currentVersion)); refusing to open it: run a newer deltastored"
             )
         }
+        var version = found
         for migration in all where migration.version > found {
             let applied = try connection.writeTransaction { () throws -> Bool in
                 // Re-read under the write lock: another process may have
@@ -109,10 +110,11 @@ enum Migrations {
             }
             if applied {
                 logger.info(
-                    "applied SQLite schema migration",
+                    "applied SQLite schema migration \(version) → \(migration.version) (\(migration.summary)) to \(connection.path)",
                     metadata: ["version": "\(migration.version)", "summary": "\(migration.summary)", "path": "\(connection.path)"]
                 )
             }
+            version = migration.version
         }
     }
 }

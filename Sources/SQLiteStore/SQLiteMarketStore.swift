@@ -59,7 +59,7 @@ public final class SQLiteMarketStore: MarketStore {
             throw StoreExecutor.map(error)
         }
         logger.info(
-            "opened SQLite store",
+            "opened SQLite database \(path): SQLite \(SQLiteLibrary.version), schema version \(Migrations.currentVersion), WAL, \(readerCount) reader connection\(readerCount == 1 ? "" : "s")",
             metadata: ["path": "\(path)", "sqlite": "\(SQLiteLibrary.version)", "schema": "\(Migrations.currentVersion)", "readers": "\(readerCount)"]
         )
         return SQLiteMarketStore(path: path, executor: StoreExecutor(threadPool: threadPool, pool: pool), logger: logger)
@@ -133,6 +133,6 @@ public final class SQLiteMarketStore: MarketStore {
             // close here (waiting, in the second case, for queries in flight).
             pool.close()
         }
-        logger.info("closed SQLite store", metadata: ["path": "\(path)"])
+        logger.info("closed SQLite database \(path)", metadata: ["path": "\(path)"])
     }
 }

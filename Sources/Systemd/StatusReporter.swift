@@ -22,7 +22,7 @@ public struct StatusReporter: Service {
                 notifier.status(current)
                 last = current
             }
-            try? await Task.sleep(nanoseconds: UInt64(interval.nanoseconds))
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(interval.nanoseconds)) }
         }
     }
 }

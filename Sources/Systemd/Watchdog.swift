@@ -38,15 +38,17 @@ public struct Watchdog: Service {
             let healthy = await check()
             if healthy {
                 notifier.watchdog()
-                if !wasHealthy { logger.notice("health check passes again; watchdog resumed") }
+                if !wasHealthy { logger.notice("health check passes again: watchdog keep-alives resumed") }
             } else if wasHealthy {
-                logger.warning("health check failed: not sending the watchdog keep-alive")
+                logger.warning("health check failed (an event loop or the store did not answer in time): no watchdog keep-alive until it passes; systemd restarts the daemon if none comes in time")
             }
             wasHealthy = healthy
             let elapsed = NIODeadline.now() - started
             let pause = interval - elapsed
             if pause.nanoseconds > 0 {
-                try? await Task.sleep(nanoseconds: UInt64(pause.nanoseconds))
+                // Ends at once on a graceful shutdown: the group stops its
+                // services one after the other, and the server waits behind us.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: UInt64(pause.nanoseconds)) }
             }
         }
     }

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Logging
 import RequestDispatch
+import WireProtocol
 
 /// Loads the access policy: the rules file if one is given (or installed at
 /// /etc/deltastore/access.conf), else the documented defaults.
@@ -12,6 +13,9 @@ enum AccessSetup {
 
     /// The rules file in use, if any: `--access-rules`, else the installed
     /// path when it exists and the daemon runs installed (not from a checkout).
+    /// Asked again at every reload, so a rules file created after the start
+    /// applies at the next `systemctl reload` (and a removed one gives the
+    /// defaults back).
     static func rulesPath(option: String?, fromCheckout: Bool) -> String? {
         if let option { return option }
         if !fromCheckout, FileManager.default.fileExists(atPath: installedRulesPath) { return installedRulesPath }
@@ -35,24 +39,65 @@ enum AccessSetup {
 
     /// Names resolved through NSS (`getpwnam_r`/`getgrnam_r`), at load time only.
     static let systemResolver = AccessRulesFile.NameResolver(
-        user: { name in
-            var entry = passwd()
-            var result: UnsafeMutablePointer<passwd>?
-            var buffer = [CChar](repeating: 0, count: 16_384)
-            guard getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-            return entry.pw_uid
-        },
-        group: { name in
-            var entry = group()
-            var result: UnsafeMutablePointer<group>?
-            var buffer = [CChar](repeating: 0, count: 65_536)
-            guard getgrnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-            return entry.gr_gid
-        }
+        user: { name in nss(passwd(), bufferSize: 16_384, { getpwnam_r(name, $0, $1, $2, $3) }, value: { $0.pw_uid }) },
+        group: { name in nss(group(), bufferSize: 65_536, { getgrnam_r(name, $0, $1, $2, $3) }, value: { $0.gr_gid }) }
     )
 
+    /// One reentrant NSS lookup (`getpwnam_r`, `getgrgid_r`, …) and what to
+    /// take from its entry, read while the buffer its strings point into is
+    /// alive; nil when there is no such entry.
+    private static func nss<Entry, Value>(
+        _ empty: Entry, bufferSize: Int,
+        _ lookup: (UnsafeMutablePointer<Entry>, UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>) -> Int32,
+        value: (Entry) -> Value?
+    ) -> Value? {
+        var entry = empty
+        var result: UnsafeMutablePointer<Entry>?
+        var buffer = [CChar](repeating: 0, count: bufferSize)
+        return buffer.withUnsafeMutableBufferPointer { chars -> Value? in
+            guard let base = chars.baseAddress, lookup(&entry, base, chars.count, &result) == 0, result != nil else { return nil }
+            return value(entry)
+        }
+    }
+
+    /// The rules as fields: `uid:0=admin+auth+read+write gid:995=auth+read+write`.
     static func describe(_ policy: AccessPolicy) -> String {
         policy.rules.map { "\($0.subject)=\($0.groups.map(\.rawValue).sorted().joined(separator: "+"))" }.joined(separator: " ")
+    }
+
+    /// The rules for a person: where they come from and who gets what, with
+    /// names where the system has them: `defaults (no rules file): uid 0
+    /// (root) all; uid 995 (deltastore) all; group 995 (deltastore) read,
+    /// write, auth; anyone else public only`.
+    static func summary(_ policy: AccessPolicy) -> String {
+        let origin = policy.source == AccessPolicy.defaults(daemonUID: 0, daemonGID: 0).source
+            ? "defaults (no rules file)"
+            : "\(policy.source) (\(policy.rules.count) rule\(policy.rules.count == 1 ? "" : "s"))"
+        var parts = policy.rules.map { "\(subjectText($0.subject)) \(groupsText($0.groups))" }
+        if !policy.rules.contains(where: { $0.subject == .anyone }) { parts.append("anyone else public only") }
+        return origin + ": " + parts.joined(separator: "; ")
+    }
+
+    private static func subjectText(_ subject: AccessPolicy.Subject) -> String {
+        switch subject {
+        case .uid(let uid): return "uid \(uid)" + (userName(uid).map { " (\($0))" } ?? "")
+        case .gid(let gid): return "group \(gid)" + (groupName(gid).map { " (\($0))" } ?? "")
+        case .anyone: return "anyone"
+        }
+    }
+
+    private static func groupsText(_ groups: Set<OperationDescriptor.Group>) -> String {
+        if groups.isSuperset(of: AccessPolicy.allGroups) { return "all" }
+        let order: [OperationDescriptor.Group] = [.read, .write, .auth, .admin]
+        return order.filter(groups.contains).map(\.rawValue).joined(separator: ", ")
+    }
+
+    private static func userName(_ uid: UInt32) -> String? {
+        nss(passwd(), bufferSize: 16_384, { getpwuid_r(uid, $0, $1, $2, $3) }, value: { $0.pw_name.map { String(cString: $0) } })
+    }
+
+    private static func groupName(_ gid: UInt32) -> String? {
+        nss(group(), bufferSize: 65_536, { getgrgid_r(gid, $0, $1, $2, $3) }, value: { $0.gr_name.map { String(cString: $0) } })
     }
 }
 

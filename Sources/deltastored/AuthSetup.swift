@@ -131,7 +131,7 @@ enum AuthSetup {
             let hasher = try PasswordHasher.make(cost: options.bcryptCost, threadPool: pool, niceness: ThreadNiceness.hashing)
             if let refused = try await hasher.lowerPriority() {
                 logger.warning(
-                    "could not lower the priority of the password-hashing threads; logins may delay other requests",
+                    "could not lower the priority of the password-hashing threads to nice \(ThreadNiceness.hashing) (\(refused)); logins may delay other requests",
                     metadata: ["nice": "\(ThreadNiceness.hashing)", "error": "\(refused)"]
                 )
             }
@@ -148,7 +148,7 @@ enum AuthSetup {
                 return "\(snapshot.keys.count) key\(snapshot.keys.count == 1 ? "" : "s"), signing with \(snapshot.signingKey.kid)"
             }
             logger.info(
-                "auth ready",
+                "auth ready: tokens signed with \(keyRing.snapshot.signingKey.kid), valid \(options.accessTokenTTL) (refresh \(options.refreshTokenTTL)); bcrypt cost \(hasher.cost) on \(hashingThreads) thread\(hashingThreads == 1 ? "" : "s") at nice \(ThreadNiceness.hashing); \(revocations.count) revoked session\(revocations.count == 1 ? "" : "s") loaded",
                 metadata: [
                     "keys": "\(keyRing.source.map(String.init(describing:)) ?? "-")", "signing_kid": "\(keyRing.snapshot.signingKey.kid)",
                     "bcrypt_cost": "\(hasher.cost)", "hashing_threads": "\(hashingThreads)", "hashing_nice": "\(ThreadNiceness.hashing)",

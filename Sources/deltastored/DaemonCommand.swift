@@ -97,6 +97,7 @@ struct DaemonCommand: AsyncParsableCommand {
         signal(SIGHUP, SIG_IGN)
         SystemdIntegration.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
         let logger = Logger(label: "deltastored")
+        logger.info("deltastored \(ProtocolVersion.serverVersion) starting (pid \(getpid()))", metadata: ["version": "\(ProtocolVersion.serverVersion)", "pid": "\(getpid())"])
         let systemd: SystemdIntegration
         do {
             systemd = try SystemdIntegration()
@@ -114,10 +115,12 @@ struct DaemonCommand: AsyncParsableCommand {
             throw ValidationError(String(describing: error))
         }
         let access: AccessControl
-        let rulesPath = AccessSetup.rulesPath(option: accessRules, fromCheckout: locations.fromCheckout)
+        let rulesPath: @Sendable () -> String? = { [accessRules, fromCheckout = locations.fromCheckout] in
+            AccessSetup.rulesPath(option: accessRules, fromCheckout: fromCheckout)
+        }
         do {
-            access = AccessControl(try AccessSetup.load(path: rulesPath))
-            logger.info("access rules", metadata: ["source": "\(access.policy.source)", "rules": "\(AccessSetup.describe(access.policy))"])
+            access = AccessControl(try AccessSetup.load(path: rulesPath()))
+            logger.info("access rules: \(AccessSetup.summary(access.policy))", metadata: ["source": "\(access.policy.source)", "rules": "\(AccessSetup.describe(access.policy))"])
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure
@@ -152,9 +155,9 @@ struct DaemonCommand: AsyncParsableCommand {
         let reloader = Reloader(
             steps: [
                 .init(name: "access rules") {
-                    let policy = try AccessSetup.load(path: rulesPath)
+                    let policy = try AccessSetup.load(path: rulesPath())
                     access.replace(with: policy)
-                    return AccessSetup.describe(policy)
+                    return AccessSetup.summary(policy)
                 },
             ] + authSetup.reloadSteps, // [auth] the JWT key ring
             notifier: systemd.notifier,
@@ -196,7 +199,6 @@ struct DaemonCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        logger.info("starting", metadata: ["version": "\(ProtocolVersion.serverVersion)", "pid": "\(getpid())"])
         var failed = false
         do {
             try await services.run()

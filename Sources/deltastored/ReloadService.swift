@@ -39,12 +39,12 @@ actor Reloader {
 
     func reload(trigger: String) async -> [Outcome] {
         notifier.reloading(status: "reloading \(steps.map(\.name).joined(separator: ", "))")
-        logger.notice("\(trigger): reloading", metadata: ["steps": "\(steps.map(\.name))"])
+        logger.notice("\(trigger): reloading \(steps.map(\.name).joined(separator: " and "))", metadata: ["steps": "\(steps.map(\.name))"])
         var outcomes: [Outcome] = []
         for step in steps {
             do {
                 let summary = try await step.reload()
-                logger.notice("reloaded \(step.name)", metadata: ["summary": "\(summary)"])
+                logger.notice("reloaded \(step.name): \(summary)", metadata: ["summary": "\(summary)"])
                 outcomes.append(Outcome(name: step.name, ok: true, summary: summary))
             } catch {
                 logger.error("reload of \(step.name) failed; keeping the previous one: \(error)")

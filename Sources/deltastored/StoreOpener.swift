@@ -21,14 +21,14 @@ enum StoreOpener {
         switch location {
         case .sqlite(let path):
             let store = try await SQLiteMarketStore.open(path: path, threadPool: threadPool, logger: logger, readerCount: workerThreads)
-            logger.info("store open", metadata: ["store": "\(location.redacted)"])
+            logger.info("store open: sqlite \(path)", metadata: ["store": "\(location.redacted)"])
             return store
         case .mongodb(let uri):
             let store = try await MongoMarketStore.open(
                 uri: uri, threadPool: threadPool, logger: logger,
                 writeConcern: mongoWriteConcern, startupTimeout: mongoStartupTimeout
             )
-            logger.info("store open", metadata: ["store": "\(location.redacted)", "database": "\(store.databaseName)"])
+            logger.info("store open: \(location.redacted) (database \(store.databaseName))", metadata: ["store": "\(location.redacted)", "database": "\(store.databaseName)"])
             return store
         }
     }

@@ -7,12 +7,15 @@ import Systemd
 
 /// Everything the daemon does for systemd, in one place: journal logging,
 /// the inherited listening socket, READY/STATUS/STOPPING notifications, the
-/// watchdog and the status line. Each piece is inert when not run by systemd.
+/// watchdog, the status line, and fatal signals that end the process once
+/// backtraced (`FatalSignals`). Each piece is inert when not run by systemd.
 struct SystemdIntegration: Sendable {
     let notifier = ServiceNotifier()
     let inheritedSocket: ListenSockets.Inherited?
 
     init() throws {
+        // A watchdog SIGABRT must end the process after its backtrace, not 30 s later.
+        FatalSignals.terminateAfterBacktrace()
         inheritedSocket = try ListenSockets.inherited()
     }
 
@@ -30,6 +33,12 @@ struct SystemdIntegration: Sendable {
             handler.logLevel = level
             return handler
         }
+    }
+
+    /// `15 s`, `200 ms`.
+    static func text(_ amount: TimeAmount) -> String {
+        let milliseconds = amount.nanoseconds / 1_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
     }
 
     /// STATUS text while the store is being opened.
@@ -56,7 +65,10 @@ struct SystemdIntegration: Sendable {
             }),
         ]
         if let interval = Watchdog.configuredInterval() {
-            logger.info("watchdog enabled", metadata: ["keepalive_ms": "\(interval.nanoseconds / 1_000_000)"])
+            logger.info(
+                "watchdog enabled: every \(Self.text(interval)) a health check (each event loop, then the store) before the keep-alive; systemd restarts the daemon after \(Self.text(interval * 2)) without one",
+                metadata: ["keepalive_ms": "\(interval.nanoseconds / 1_000_000)"]
+            )
             let check = Watchdog.standardCheck(group: group, timeout: interval, store: { try await store.ping() })
             services.append(.init(service: Watchdog(interval: interval, notifier: notifier, logger: logger, check: check)))
         }

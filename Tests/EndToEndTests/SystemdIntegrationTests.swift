@@ -1,6 +1,7 @@
 import BSONCore
 import Foundation
 import TestSupport
+import WireProtocol
 import XCTest
 
 /// The daemon as systemd runs it, without systemd as PID 1: socket activation
@@ -65,6 +66,63 @@ final class SystemdIntegrationTests: DaemonTestCase {
         let gaps = zip(keepAlives.dropFirst(), keepAlives).map { $0.timeIntervalSince($1) }
         XCTAssertLessThan(gaps.max() ?? 1, 0.4, "never a gap as long as the watchdog interval: \(gaps)")
         XCTAssertTrue(daemon.log.contains("watchdog enabled"))
+    }
+
+    /// With systemd's watchdog on (WatchdogSec=30s: a keep-alive every 15 s),
+    /// SIGTERM still starts the drain at once: no service of the group sleeps
+    /// through the shutdown while the server waits behind it.
+    func testStopIsPromptWithTheWatchdogOn() throws {
+        let notify = try DatagramListener(path: directory.file("notify.sock"))
+        let daemon = try startDaemon(arguments: storeArguments, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "30000000"], waitForListening: false)
+        _ = notify.collect(until: { $0.contains("READY=1") }, timeout: 20)
+        usleep(300_000)
+        let started = Date()
+        daemon.signal(SIGTERM)
+        XCTAssertEqual(daemon.waitForExit(timeout: 20), 0, daemon.log)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3, "SIGTERM to exit with nothing in flight\n\(daemon.log)")
+    }
+
+    /// A SIGABRT from another process (systemd's watchdog, `kill -ABRT`) ends
+    /// the daemon once the Swift runtime has printed its backtrace, instead of
+    /// the runtime's handler returning and the daemon carrying on.
+    func testAnAbortFromOutsideEndsTheDaemonAfterItsBacktrace() throws {
+        let daemon = try startDaemon(
+            arguments: storeArguments,
+            environment: ["SWIFT_BACKTRACE": "enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none,symbolicate=off"]
+        )
+        daemon.signal(SIGABRT)
+        XCTAssertNotNil(daemon.waitForExit(timeout: 30), "still running 30 s after SIGABRT:\n\(daemon.log)")
+        XCTAssertEqual(daemon.process.terminationReason, .uncaughtSignal, daemon.log)
+        XCTAssertEqual(daemon.process.terminationStatus, SIGABRT, daemon.log)
+        XCTAssertTrue(daemon.log.contains("Program crashed"), "the runtime's backtrace comes first:\n\(daemon.log)")
+    }
+
+    /// The lines of a start and a reload say what happened in their text, for
+    /// an operator reading `journalctl -u deltastore` (the fields stay for filters).
+    func testStartAndReloadLinesStateTheirFacts() throws {
+        let path = directory.file("facts.db")
+        let daemon = try startDaemon(arguments: ["--store", "sqlite:" + path])
+        daemon.signal(SIGHUP)
+        let deadline = Date().addingTimeInterval(10)
+        while !daemon.log.contains("reloaded jwt keys") && Date() < deadline { usleep(50_000) }
+        daemon.stop()
+        let log = daemon.log
+        let expected = [
+            "deltastored \(ProtocolVersion.serverVersion) starting (pid \(daemon.process.processIdentifier))",
+            "applied SQLite schema migration 0 → 1 (",
+            "applied SQLite schema migration 1 → 2 (users, sessions) to \(path)",
+            "store open: sqlite \(path)",
+            "access rules: defaults (no rules file): uid \(getuid())",
+            "; anyone else public only",
+            "auth ready: tokens signed with k",
+            "loaded 1 signing key from state directory key file ",
+            "SIGHUP: reloading access rules and jwt keys",
+            "reloaded access rules: defaults (no rules file): ",
+            "reloaded jwt keys: 1 key, signing with k",
+        ]
+        for text in expected {
+            XCTAssertTrue(log.contains(text), "missing '\(text)' in:\n\(log)")
+        }
     }
 
     func testSocketActivationServesOnTheInheritedSocketAndLeavesItInPlace() throws {

@@ -39,13 +39,15 @@ final class SystemdUnitTests: XCTestCase {
         let expected = [
             "/opt/ds/bin/deltastored", "/opt/ds/bin/deltastorectl", "/opt/ds/lib/systemd/system/deltastore.socket",
             "/opt/ds/lib/systemd/system/deltastore.service", "/opt/ds/lib/sysusers.d/deltastore.conf",
-            "/opt/ds/share/doc/deltastore/mongodb.conf.example",
+            "/opt/ds/share/doc/deltastore/mongodb.conf.example", "/opt/ds/libexec/deltastore/swift-backtrace-static",
         ]
         for path in expected {
             XCTAssertTrue(FileManager.default.fileExists(atPath: root.path + path), path)
         }
         let service = try String(contentsOfFile: root.path + "/opt/ds/lib/systemd/system/deltastore.service", encoding: .utf8)
-        XCTAssertTrue(service.contains("ExecStart=/opt/ds/bin/deltastored\n"), "ExecStart follows PREFIX")
+        XCTAssertTrue(service.contains("ExecStart=/opt/ds/bin/deltastored --jwt-keys /etc/deltastore/jwt-keys\n"), "ExecStart follows PREFIX")
+        XCTAssertTrue(service.contains(",swift-backtrace=/opt/ds/libexec/deltastore/swift-backtrace-static\n"), "the backtracer follows PREFIX")
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: root.path + "/opt/ds/libexec/deltastore/swift-backtrace-static"))
 
         let uninstall = try script("uninstall.sh", environment: environment)
         XCTAssertEqual(uninstall.status, 0, uninstall.output)
