@@ -149,6 +149,19 @@ wait_for_new_instance() {
     done
 }
 
+# Waits (5 s at most) for a journal entry of the service since $1 (epoch
+# seconds) whose text contains $2.
+wait_for_journal() {
+    local since=$1 text=$2 tries
+    for tries in $(seq 1 50); do
+        local journal
+        journal=$(inside journalctl --no-pager -o cat -u deltastore.service --since "@$since")
+        grep -qF -- "$text" <<< "$journal" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # Journal entries as JSON lines, for the python checks below.
 journal_json() { inside journalctl --no-pager -o json "$@"; }
 
@@ -280,7 +293,12 @@ case_reload() {
     printf 'uid:0 all\nuser:deltastore all\ngroup:deltastore read write auth\nuser:bob read\n' |
         inside tee /etc/deltastore/access.conf >/dev/null
     inside bash -c 'umask 077; printf "k2new %s\n" "$(head -c 32 /dev/urandom | basenc --base64url | tr -d =)" >> /etc/deltastore/jwt-keys'
+    local reload_since
+    reload_since=$(inside date +%s)
     inside systemctl reload deltastore.service || fail "systemctl reload failed"
+    # systemd 252 ends the reload job when `kill -HUP` returns, not at the
+    # daemon's READY=1: wait for the daemon to say it reloaded.
+    wait_for_journal "$reload_since" "reloaded jwt keys" || fail "no 'reloaded jwt keys' in the journal 5 s after systemctl reload"
     [ "$(prop deltastore.service MainPID)" = "$main_before" ] || fail "the reload restarted the daemon"
     as_user bob deltastorectl products >/dev/null || fail "after the reload bob still may not read (new rules not applied)"
     local after kid_after
@@ -292,7 +310,9 @@ case_reload() {
     [ "$(grep -c '^pong' "$logs/held-ping.txt")" = 12 ] || fail "held connection: $(cat "$logs/held-ping.txt")"
     # A broken rules file: refused, the rules in force stay.
     printf 'user:bob read\nthis is not a rule\n' | inside tee /etc/deltastore/access.conf >/dev/null
+    reload_since=$(inside date +%s)
     inside systemctl reload deltastore.service || fail "systemctl reload (bad file) failed"
+    wait_for_journal "$reload_since" "reload of access rules failed" || fail "no 'reload of access rules failed' after the bad file"
     as_user bob deltastorectl products >/dev/null || fail "a bad rules file took bob's read away"
     [ "$(prop deltastore.service ActiveState)" = active ] || fail "a bad rules file stopped the daemon"
     # Good rules again, for the restarts to come.
