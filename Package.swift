@@ -25,6 +25,8 @@ let package = Package(
         // SHA-256 of refresh tokens (auth); already in the graph through jwt-kit, same range.
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // The daemon's memory budget total (Server); already in the graph through swift-nio.
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ],
     targets: [
         // System libraries: shims only. Debian package names in `providers`.
@@ -68,6 +70,7 @@ let package = Package(
             dependencies: [
                 "BSONCore", "WireProtocol", "RequestDispatch", nio, nioPosix, nioHelpers, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
         // The daemon executable.
@@ -110,7 +113,7 @@ let package = Package(
         // Helpers shared by the test targets (process runner, raw socket client).
         .target(
             name: "TestSupport",
-            dependencies: ["BSONCore", "WireProtocol"],
+            dependencies: ["BSONCore", "WireProtocol", logging],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "BSONCoreTests", dependencies: ["BSONCore", "TestSupport"], resources: [.copy("bson-corpus")]),
@@ -122,7 +125,15 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RequestDispatchTests", dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", nio, nioPosix, logging]),
+        // The connection state machine, the memory budget and the connection handler (through EmbeddedChannel).
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "RequestDispatch", "WireProtocol", "BSONCore", "TestSupport", nio, logging,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "RequestDispatchTests", dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, logging]),
         .testTarget(name: "MarketSimulationTests", dependencies: ["MarketSimulation", "Domain", "BSONCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "BSONCore"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Domain", "BSONCore", "CSQLite", nioPosix, logging]),

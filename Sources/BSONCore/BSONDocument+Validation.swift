@@ -19,7 +19,31 @@ extension BSONDocument {
         self.init(trustedBytes: bytes)
     }
 
+    /// Validates `bytes` by the BSON specification's own rule, under which a
+    /// NUL byte inside a length-prefixed string-like value (string, code,
+    /// symbol, code-with-scope code, DBPointer collection) is legal — the BSON
+    /// corpus lists such documents as valid. Everything else is checked as by
+    /// `init(validating:maxDepth:)`.
+    ///
+    /// Returns the document and, when some value holds a NUL, the path to the
+    /// first one (keys from the top, array indexes as their keys), so that a
+    /// caller that refuses such text can say where it is. Costs nothing more
+    /// than the strict check for text without NUL.
+    public static func validatingSpecification(_ bytes: [UInt8], maxDepth: Int = BSONDocument.defaultMaxDepth) throws(BSONError) -> (document: BSONDocument, firstEmbeddedNUL: [String]?) {
+        var embeddedNUL: [String]?
+        try validate(bytes, maxDepth: maxDepth, allowingNUL: true, firstNUL: &embeddedNUL)
+        return (BSONDocument(trustedBytes: bytes), embeddedNUL)
+    }
+
+    /// The strict check: a NUL inside a value is an error.
     static func validate(_ bytes: [UInt8], maxDepth: Int) throws(BSONError) {
+        var unused: [String]?
+        try validate(bytes, maxDepth: maxDepth, allowingNUL: false, firstNUL: &unused)
+    }
+
+    /// With `allowingNUL`, a NUL inside a value is legal and the path of the
+    /// first one is left in `firstNUL`; without, it is an error.
+    static func validate(_ bytes: [UInt8], maxDepth: Int, allowingNUL: Bool, firstNUL: inout [String]?) throws(BSONError) {
         guard bytes.count >= 5 else {
             throw .invalidDocument("a document is at least 5 bytes, got \(bytes.count)")
         }
@@ -35,15 +59,23 @@ extension BSONDocument {
             guard iter.start(buffer) else {
                 return .invalidDocument("malformed document header")
             }
-            return walk(iter, depth: 1, maxDepth: maxDepth)
+            return walk(iter, depth: 1, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL)
         }
         if let structural { throw structural }
     }
 
     /// Walks every element; returns the first problem found.
-    private static func walk(_ iter: borrowing LibBSONIterator, depth: Int, maxDepth: Int) -> BSONError? {
+    private static func walk(_ iter: borrowing LibBSONIterator, depth: Int, maxDepth: Int, allowingNUL: Bool, firstNUL: inout [String]?) -> BSONError? {
         while iter.next() {
-            if let problem = stringProblem(iter) { return problem }
+            switch stringProblem(iter, allowingNUL: allowingNUL) {
+            case .none: break
+            case .embeddedNUL:
+                if firstNUL == nil { firstNUL = [iter.key] }
+            case .invalid(let problem): return problem
+            }
+            // If the walk of this element's children finds the first NUL, this
+            // element's key is one step of its path.
+            let hadNUL = firstNUL != nil
             let type = iter.type
             if type == BSON_TYPE_DOCUMENT || type == BSON_TYPE_ARRAY {
                 guard depth < maxDepth else { return .tooDeep(limit: maxDepth) }
@@ -51,7 +83,8 @@ extension BSONDocument {
                 guard iter.recurse(into: child) else {
                     return .invalidDocument("malformed embedded document at offset \(iter.offset)")
                 }
-                if let problem = walk(child, depth: depth + 1, maxDepth: maxDepth) { return problem }
+                if let problem = walk(child, depth: depth + 1, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL) { return problem }
+                if !hadNUL, firstNUL != nil { firstNUL?.insert(iter.key, at: 0) }
             } else if type == BSON_TYPE_CODEWSCOPE {
                 guard depth < maxDepth else { return .tooDeep(limit: maxDepth) }
                 var length: UInt32 = 0
@@ -62,7 +95,8 @@ extension BSONDocument {
                 guard let scope, child.start(scope, count: Int(scopeLength)) else {
                     return .invalidDocument("malformed code-with-scope at offset \(iter.offset)")
                 }
-                if let problem = walk(child, depth: depth + 1, maxDepth: maxDepth) { return problem }
+                if let problem = walk(child, depth: depth + 1, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL) { return problem }
+                if !hadNUL, firstNUL != nil { firstNUL?.insert(iter.key, at: 0) }
             }
         }
         if iter.errorOffset != 0 {
@@ -71,13 +105,22 @@ extension BSONDocument {
         return nil
     }
 
-    /// Keys and string-like values must be UTF-8 without NUL bytes. Checked here
-    /// rather than left to `bson_validate`: libbson 1.23's validator reports
-    /// success when it meets a string value that is not UTF-8 (its visitor stops
-    /// there without flagging an error, so nothing after it is checked either),
-    /// and it looks for NULs only in UTF-8 strings, not in code or symbols,
-    /// which `BSONBuilder` writes as C strings and would cut.
-    private static func stringProblem(_ iter: borrowing LibBSONIterator) -> BSONError? {
+    private enum TextCheck {
+        case none
+        /// Valid UTF-8 holding a NUL: reported only when NULs are allowed.
+        case embeddedNUL
+        case invalid(BSONError)
+    }
+
+    /// Keys and string-like values must be valid UTF-8, and — unless
+    /// `allowingNUL` — without NUL bytes. Checked here rather than left to
+    /// `bson_validate`: libbson 1.23's validator reports success when it meets a
+    /// string value that is not UTF-8 (its visitor stops there without flagging
+    /// an error, so nothing after it is checked either), and it looks for NULs
+    /// only in UTF-8 strings, not in code or symbols, which `BSONBuilder`
+    /// writes as C strings and would cut. Keys and regex parts are C strings:
+    /// they cannot hold a NUL, whatever the mode.
+    private static func stringProblem(_ iter: borrowing LibBSONIterator, allowingNUL: Bool) -> TextCheck {
         let pointer = iter.pointer
         func valid(_ text: UnsafePointer<CChar>?, _ length: Int) -> Bool {
             UTF8Text.isValidWithoutNUL(text, count: length)
@@ -90,41 +133,43 @@ extension BSONDocument {
         }
         let key = bson_iter_key(pointer)
         guard valid(key, Int(bson_iter_key_len(pointer))) else {
-            return .invalidDocument("key at offset \(iter.offset) is not valid UTF-8")
+            return .invalid(.invalidDocument("key at offset \(iter.offset) is not valid UTF-8"))
         }
         var length: UInt32 = 0
-        let ok: Bool
+        var text: UnsafePointer<CChar>?
         switch iter.type {
         case BSON_TYPE_UTF8:
-            let text = bson_iter_utf8(pointer, &length)
-            ok = valid(text, Int(length))
+            text = bson_iter_utf8(pointer, &length)
         case BSON_TYPE_CODE:
-            let text = bson_iter_code(pointer, &length)
-            ok = valid(text, Int(length))
+            text = bson_iter_code(pointer, &length)
         case BSON_TYPE_SYMBOL:
-            let text = bson_iter_symbol(pointer, &length)
-            ok = valid(text, Int(length))
+            text = bson_iter_symbol(pointer, &length)
         case BSON_TYPE_CODEWSCOPE:
             var scopeLength: UInt32 = 0
             var scope: UnsafePointer<UInt8>?
-            let text = bson_iter_codewscope(pointer, &length, &scopeLength, &scope)
-            ok = valid(text, Int(length))
+            text = bson_iter_codewscope(pointer, &length, &scopeLength, &scope)
         case BSON_TYPE_DBPOINTER:
-            var collection: UnsafePointer<CChar>?
-            bson_iter_dbpointer(pointer, &length, &collection, nil)
-            ok = valid(collection, Int(length))
+            bson_iter_dbpointer(pointer, &length, &text, nil)
         case BSON_TYPE_REGEX:
             var options: UnsafePointer<CChar>?
             let pattern = bson_iter_regex(pointer, &options)
-            ok = valid(pattern, cLength(pattern)) && valid(options, cLength(options))
+            guard valid(pattern, cLength(pattern)) && valid(options, cLength(options)) else {
+                return .invalid(.invalidDocument("the value of \"\(key.map { String(cString: $0) } ?? "")\" is not valid UTF-8"))
+            }
+            return .none
         default:
-            ok = true
+            return .none
         }
-        guard ok else {
-            let name = key.map { String(cString: $0) } ?? ""
-            return .invalidDocument("the value of \"\(name)\" is not valid UTF-8 or contains a NUL byte")
+        if valid(text, Int(length)) { return .none }
+        let name = key.map { String(cString: $0) } ?? ""
+        if allowingNUL {
+            // Not NUL-free ASCII or UTF-8: either valid UTF-8 holding a NUL, or invalid.
+            guard UTF8Text.isValidAllowingNUL(text, count: Int(length)) else {
+                return .invalid(.invalidDocument("the value of \"\(name)\" is not valid UTF-8"))
+            }
+            return .embeddedNUL
         }
-        return nil
+        return .invalid(.invalidDocument("the value of \"\(name)\" is not valid UTF-8 or contains a NUL byte"))
     }
 
     static func message(of error: inout bson_error_t) -> String {

@@ -35,4 +35,21 @@ enum UTF8Text {
         // exactly when the byte is 0 (borrows only start at a zero byte).
         return word & high == 0 && (word &- ones) & ~word & high == 0
     }
+
+    /// Valid UTF-8 in which NUL bytes may appear (legal inside a BSON string,
+    /// which carries its length). Each run between NULs is checked by the
+    /// NUL-free rule: no multi-byte sequence contains a 0x00 byte, so the
+    /// split is exact. (libbson's own `allow_null` mode is not used: it also
+    /// accepts the overlong C0 80 as a NUL, which is not UTF-8.)
+    static func isValidAllowingNUL(_ text: UnsafePointer<CChar>?, count: Int) -> Bool {
+        guard let text else { return count == 0 }
+        var start = 0
+        while start <= count {
+            var end = start
+            while end < count && text[end] != 0 { end += 1 }
+            if end > start, !isValidWithoutNUL(text + start, count: end - start) { return false }
+            start = end + 1
+        }
+        return true
+    }
 }

@@ -12,24 +12,26 @@ public enum FuzzHarness {
         var decoder = BSONFrameDecoder(maximumFrameBytes: 1 << 20)
         var buffer = ByteBufferAllocator().buffer(bytes: bytes)
         while true {
-            let document: BSONDocument?
+            let frame: ReceivedFrame?
             do {
-                document = try decoder.decode(buffer: &buffer)
+                frame = try decoder.decodeFrame(buffer: &buffer)
             } catch {
                 return
             }
-            guard let document else {
+            guard let frame else {
                 _ = try? decoder.decodeLast(buffer: &buffer, seenEOF: true)
                 return
             }
-            exercise(document)
+            exercise(frame)
         }
     }
 
-    static func exercise(_ document: BSONDocument) {
+    static func exercise(_ frame: ReceivedFrame) {
+        let document = frame.document
         _ = document.relaxedExtendedJSON
         _ = document.canonicalExtendedJSON
-        switch Request.parse(document) {
+        // The server's own envelope rules for a frame (text with a NUL included).
+        switch Request.parse(frame) {
         case .failure(let rejection):
             _ = Reply.failure(id: rejection.id, error: rejection.error).document
         case .success(let request):

@@ -23,6 +23,7 @@ public final class DeltaStoreServer: Service, Sendable {
     private let onListening: @Sendable () -> Void
     private let onShutdown: @Sendable (Int) -> Void
     private let registry: ConnectionRegistry
+    private let budget: MemoryBudget
 
     /// - Parameters:
     ///   - inheritedSocket: a listening socket passed by systemd; when set, no file is created or removed.
@@ -45,12 +46,38 @@ public final class DeltaStoreServer: Service, Sendable {
         self.onListening = onListening
         self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections, maxPerUID: configuration.maxConnectionsPerUID)
         self.onShutdown = onShutdown
+        // After a burst (the budget held a sixteenth of its limit, or 16 MiB),
+        // once it falls to under a quarter of that, free pages go back to the system.
+        let arm = max(16 << 20, configuration.maxBufferedBytes / 16)
+        self.budget = MemoryBudget(
+            limit: configuration.maxBufferedBytes,
+            monitor: MemoryPressureMonitor(armBytes: arm, calmBytes: arm / 4) { [logger] in
+                let before = AllocatorTuning.residentBytes()
+                AllocatorTuning.trim()
+                let after = AllocatorTuning.residentBytes()
+                logger.info(
+                    "memory returned to the system after a burst: resident \(Self.mebibytes(before)) → \(Self.mebibytes(after))",
+                    metadata: ["rss_before": "\(before ?? 0)", "rss_after": "\(after ?? 0)"]
+                )
+            }
+        )
     }
+
+    private static func mebibytes(_ bytes: Int?) -> String {
+        guard let bytes else { return "?" }
+        return "\(bytes >> 20) MiB"
+    }
+
+    /// Bytes the memory budget holds now, over all connections.
+    public var bufferedBytes: Int { budget.used }
 
     /// The number of open client connections.
     public var connectionCount: Int { registry.count }
 
     public func run() async throws {
+        if AllocatorTuning.mapLargeBuffers() {
+            logger.debug("allocator: buffers of \(AllocatorTuning.mmapThreshold) bytes or more are mapped on their own")
+        }
         var pathGuard = SocketPathGuard(path: configuration.socketPath)
         let listener: any Channel
         if let inheritedSocket {
@@ -88,10 +115,22 @@ public final class DeltaStoreServer: Service, Sendable {
         let configuration = self.configuration
         let logger = self.logger
         let registry = self.registry
+        let budget = self.budget
+        let limits = ConnectionStateMachine<Request>.Limits(
+            maxInFlight: configuration.maxInFlightPerConnection,
+            maxUnsentBytes: configuration.maxUnsentBytesPerConnection,
+            maxReplyBytes: configuration.maxMessageBytes,
+            frameTimeout: configuration.frameTimeout,
+            stallTimeout: configuration.stallTimeout,
+            smallBytes: budget.smallBytes
+        )
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // One read of at most 64 KiB at a time: what a connection can bring
+            // in before the memory budget is consulted again.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: budget.smallBytes))
             .childChannelInitializer { channel in
                 PeerCredentialsReader.read(channel).flatMapThrowing { peer in
                     let connectionID = registry.makeID()
@@ -100,23 +139,26 @@ public final class DeltaStoreServer: Service, Sendable {
                         try channel.pipeline.syncOperations.addHandler(RefusingHandler(reason: refusal))
                         return
                     }
+                    let frameLimit = PeerFrameLimit.decide(
+                        peer: peer, policy: dispatcher.access.policy,
+                        maxMessageBytes: configuration.maxMessageBytes, smallPeerMaxFrameBytes: configuration.smallPeerMaxFrameBytes
+                    )
                     let handler = ConnectionHandler(
                         dispatcher: dispatcher,
+                        budget: budget,
                         connectionID: connectionID,
                         peer: peer,
-                        maxInFlight: configuration.maxInFlightPerConnection,
-                        maxReplyBytes: configuration.maxMessageBytes,
-                        logger: logger
+                        limits: limits,
+                        maximumFrameBytes: frameLimit.maximumFrameBytes,
+                        frameLimitReason: frameLimit.reason,
+                        logger: logger,
+                        now: channel.eventLoop.now
                     )
-                    let decoder = ByteToMessageHandler(
-                        BSONFrameDecoder(maximumFrameBytes: configuration.maxMessageBytes),
-                        maximumBufferSize: configuration.maxMessageBytes + 65_536
-                    )
-                    var handlers: [any ChannelHandler] = [FrameTimeoutHandler(timeout: configuration.frameTimeout, logger: logger), decoder]
+                    var handlers: [any ChannelHandler] = [handler]
                     if let idle = configuration.idleTimeout {
                         handlers.insert(IdleStateHandler(readTimeout: idle), at: 0)
                     }
-                    try channel.pipeline.syncOperations.addHandlers(handlers + [handler])
+                    try channel.pipeline.syncOperations.addHandlers(handlers)
                 }
             }
     }

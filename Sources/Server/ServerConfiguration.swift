@@ -17,11 +17,31 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections: Int
     /// Open connections per peer uid.
     public var maxConnectionsPerUID: Int
-    /// How long one frame may take to arrive, from its first byte.
+    /// How long one frame may take to arrive, from its first byte, counting
+    /// only time the server was reading the connection.
     public var frameTimeout: TimeAmount
     /// Close connections that sent nothing for this long with nothing in
     /// progress; nil keeps idle connections open (pooled clients).
     public var idleTimeout: TimeAmount?
+    /// Reply bytes of one connection not yet written to its socket, past which
+    /// the server starts none of its requests and stops reading it (a reply is
+    /// never cut: one of any size still goes out).
+    public var maxUnsentBytesPerConnection: Int
+    /// The daemon's memory budget: bytes of frames received and not answered,
+    /// of requests running, of unsent replies, and `maxMessageBytes` per
+    /// running read operation, over all connections (`MemoryBudget`).
+    public var maxBufferedBytes: Int
+    /// How long a connection may hold memory without progress while the budget
+    /// is exhausted before it is closed.
+    public var stallTimeout: TimeAmount
+    /// The frame limit of peers that may call no operation taking large
+    /// requests (no `write` group), capped by `maxMessageBytes`.
+    public var smallPeerMaxFrameBytes: Int
+
+    /// The defaults of the options above.
+    public static let defaultMaxUnsentBytesPerConnection = 1 << 20
+    public static let defaultMaxBufferedBytes = 256 << 20
+    public static let defaultSmallPeerMaxFrameBytes = 65_536
 
     public init(
         socketPath: String,
@@ -32,7 +52,11 @@ public struct ServerConfiguration: Sendable {
         maxConnections: Int = 4096,
         maxConnectionsPerUID: Int = 1024,
         frameTimeout: TimeAmount = .seconds(30),
-        idleTimeout: TimeAmount? = nil
+        idleTimeout: TimeAmount? = nil,
+        maxUnsentBytesPerConnection: Int = ServerConfiguration.defaultMaxUnsentBytesPerConnection,
+        maxBufferedBytes: Int = ServerConfiguration.defaultMaxBufferedBytes,
+        stallTimeout: TimeAmount = .seconds(2),
+        smallPeerMaxFrameBytes: Int = ServerConfiguration.defaultSmallPeerMaxFrameBytes
     ) {
         self.socketPath = socketPath
         self.socketMode = socketMode
@@ -43,5 +67,9 @@ public struct ServerConfiguration: Sendable {
         self.maxConnectionsPerUID = maxConnectionsPerUID
         self.frameTimeout = frameTimeout
         self.idleTimeout = idleTimeout
+        self.maxUnsentBytesPerConnection = maxUnsentBytesPerConnection
+        self.maxBufferedBytes = maxBufferedBytes
+        self.stallTimeout = stallTimeout
+        self.smallPeerMaxFrameBytes = smallPeerMaxFrameBytes
     }
 }

@@ -10,7 +10,10 @@ import NIOCore
 ///   bytes are here, before any byte of the body is waited for or kept, so a
 ///   peer cannot make the reader buffer more than one maximum-sized frame;
 /// - a complete frame is validated as BSON (structure, nesting depth, UTF-8)
-///   before it is handed on;
+///   before it is handed on, by the BSON specification's rules: a NUL byte
+///   inside a string is legal BSON, so it is not a framing error
+///   (`decodeFrame` says where it is; the server refuses such text per
+///   request, `Request.parse(_:)` of a `ReceivedFrame`);
 /// - any violation throws a `FrameError`, after which the stream is unusable;
 /// - bytes left at end of stream are a truncated frame.
 ///
@@ -30,19 +33,21 @@ public struct BSONFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> BSONDocument? {
+        try decodeFrame(buffer: &buffer)?.document
+    }
+
+    /// The next whole frame, validated, with where its first NUL inside a
+    /// string is; nil until all of it is in `buffer`.
+    public func decodeFrame(buffer: inout ByteBuffer) throws(FrameError) -> ReceivedFrame? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, endianness: .little, as: Int32.self) else {
             return nil
         }
-        guard length >= 5 else { throw FrameError.lengthTooSmall(length) }
+        guard length >= 5 else { throw .lengthTooSmall(length) }
         guard Int(length) <= maximumFrameBytes else {
-            throw FrameError.lengthTooLarge(length: length, maximum: maximumFrameBytes)
+            throw .lengthTooLarge(length: length, maximum: maximumFrameBytes)
         }
         guard let bytes = buffer.readBytes(length: Int(length)) else { return nil }
-        do {
-            return try BSONDocument(validating: bytes, maxDepth: maximumDepth)
-        } catch {
-            throw FrameError.invalidDocument(error.description)
-        }
+        return try ReceivedFrame(validating: bytes, maxDepth: maximumDepth)
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> BSONDocument? {

@@ -57,8 +57,17 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Open connections per client uid.")
     var maxConnectionsPerUid: Int = 1024
 
-    @Option(name: .long, help: "Seconds one frame may take to arrive, from its first byte.")
+    @Option(name: .long, help: "Seconds one frame may take to arrive, from its first byte (time the server is not reading the connection does not count).")
     var frameTimeout: Double = 30
+
+    @Option(name: .long, help: "Reply bytes of one connection not yet written to its socket, past which the server starts none of its requests and stops reading it (4096 to 1073741824).")
+    var maxUnsentBytes: Int = ServerConfiguration.defaultMaxUnsentBytesPerConnection
+
+    @Option(name: .long, help: "Memory budget, over all connections, for frames received and not answered, unsent replies, and the largest reply of each running read; at the bound the largest holders stop being read (at least 2 x --max-message-bytes, at most 1099511627776).")
+    var maxBufferedBytes: Int = ServerConfiguration.defaultMaxBufferedBytes
+
+    @Option(name: .long, help: "Seconds a connection may hold memory without progress while the memory budget is exhausted, before it is closed.")
+    var stallTimeout: Double = 2
 
     @Option(name: .long, help: "Close connections idle (nothing received, nothing in progress) for this many seconds; 0 = never.")
     var idleTimeout: Double = 0
@@ -87,6 +96,11 @@ struct DaemonCommand: AsyncParsableCommand {
         guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 1000000") }
         guard (1...1_000_000).contains(maxConnectionsPerUid) else { throw ValidationError("--max-connections-per-uid must be between 1 and 1000000") }
         guard frameTimeout > 0, frameTimeout <= 3600 else { throw ValidationError("--frame-timeout must be between 0 and 3600 seconds") }
+        guard (4096...1 << 30).contains(maxUnsentBytes) else { throw ValidationError("--max-unsent-bytes must be between 4096 and 1073741824") }
+        guard maxBufferedBytes >= 2 * maxMessageBytes, maxBufferedBytes <= 1 << 40 else {
+            throw ValidationError("--max-buffered-bytes must be at least twice --max-message-bytes (\(2 * maxMessageBytes)) and at most 1099511627776")
+        }
+        guard stallTimeout > 0, stallTimeout <= 3600 else { throw ValidationError("--stall-timeout must be between 0 and 3600 seconds") }
         guard idleTimeout >= 0, idleTimeout <= 86_400 else { throw ValidationError("--idle-timeout must be between 0 and 86400 seconds") }
         guard drainTimeout >= 0, drainTimeout <= 3600 else { throw ValidationError("--drain-timeout must be between 0 and 3600 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
@@ -182,7 +196,10 @@ struct DaemonCommand: AsyncParsableCommand {
                 maxConnections: maxConnections,
                 maxConnectionsPerUID: maxConnectionsPerUid,
                 frameTimeout: .milliseconds(Int64(frameTimeout * 1000)),
-                idleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil
+                idleTimeout: idleTimeout > 0 ? .milliseconds(Int64(idleTimeout * 1000)) : nil,
+                maxUnsentBytesPerConnection: maxUnsentBytes,
+                maxBufferedBytes: maxBufferedBytes,
+                stallTimeout: .milliseconds(Int64(stallTimeout * 1000))
             ),
             dispatcher: dispatcher,
             group: group,

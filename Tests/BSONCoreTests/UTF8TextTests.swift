@@ -35,6 +35,21 @@ final class UTF8TextTests: XCTestCase {
         }
     }
 
+    func testNULsMayBeAllowedButOverlongNULsNever() {
+        func allowing(_ bytes: [UInt8]) -> Bool {
+            bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { UTF8Text.isValidAllowingNUL($0.baseAddress, count: $0.count) }
+            }
+        }
+        XCTAssertTrue(allowing(Array("ab\0bab\0babab".utf8)))
+        XCTAssertTrue(allowing([0, 0]))
+        XCTAssertTrue(allowing(Array("é\0☆".utf8)))
+        XCTAssertTrue(allowing([]))
+        XCTAssertFalse(allowing([0x61, 0xC0, 0x80]), "C0 80 is an overlong NUL, not UTF-8 (libbson's allow_null mode takes it)")
+        XCTAssertFalse(allowing([0x61, 0, 0xFF]))
+        XCTAssertFalse(allowing([0xE2, 0x98, 0, 0x86]), "a NUL cannot sit inside a sequence")
+    }
+
     func testNonASCIIGoesToLibBSONWhereverItIs() {
         let valid: [UInt8] = Array("é".utf8)
         for length in 0...20 {

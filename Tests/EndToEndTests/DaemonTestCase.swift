@@ -48,4 +48,18 @@ class DaemonTestCase: XCTestCase {
         guard let reply = try socket.receiveDocument() else { throw TestSupportError("connection closed without a reply") }
         return reply
     }
+
+    /// How many ticks of `product` the store holds, page by page on new connections.
+    func storedTicks(product: String) throws -> Int {
+        var stored = 0
+        var cursor: String?
+        repeat {
+            var args: BSONDocument = ["product": .string(product), "limit": 1000]
+            if let cursor { args = args.appending("cursor", .string(cursor)) }
+            let result = try XCTUnwrap(try roundTrip(RequestBuilder.request(id: 1, op: "ticks.query", args: args))["result"]?.documentValue)
+            stored += Int(result["count"]?.integerValue ?? 0)
+            cursor = result["next"]?.stringValue
+        } while cursor != nil
+        return stored
+    }
 }

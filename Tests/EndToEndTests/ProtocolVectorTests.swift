@@ -34,12 +34,15 @@ final class ProtocolVectorTests: DaemonTestCase {
             XCTAssertNotNil(twin, base)
             XCTAssertEqual(printed, twin, "\(base): .bson and .json disagree")
             // Same bytes: the twin parsed back gives the .bson exactly (libbson's JSON
-            // parser stops short of the frame depth limit; such vectors are checked above only).
+            // parser stops short of the frame depth limit, and the project's reader
+            // refuses text with a NUL, as stores do; such vectors are checked above
+            // only, and by generate.py with pymongo).
+            let holdsNUL = try BSONDocument.validatingSpecification(bson.bytes).firstEmbeddedNUL != nil
             switch Result(catching: { () throws(BSONError) -> BSONDocument in try BSONDocument(extendedJSON: json) }) {
             case .success(let parsed):
                 XCTAssertEqual(parsed, bson, "\(base): .json does not encode to the .bson bytes")
             case .failure(let error):
-                XCTAssertTrue(error.description.contains("LEVELS_EXCEEDED"), "\(base): \(error)")
+                XCTAssertTrue(error.description.contains("LEVELS_EXCEEDED") || holdsNUL && error.description.contains("contains a NUL byte"), "\(base): \(error)")
             }
         }
     }

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import RequestDispatch
+import TestSupport
 import WireProtocol
 import XCTest
 
@@ -98,42 +99,5 @@ final class ResultBox<Value: Sendable>: @unchecked Sendable {
     func get() -> Result<Value, any Error>? {
         lock.lock(); defer { lock.unlock() }
         return value
-    }
-}
-
-/// Log records kept in memory.
-final class LogRecords: @unchecked Sendable {
-    struct Record {
-        var level: Logger.Level
-        var message: String
-        var metadata: Logger.Metadata
-    }
-
-    private let lock = NSLock()
-    private var stored: [Record] = []
-
-    func append(_ record: Record) {
-        lock.lock(); defer { lock.unlock() }
-        stored.append(record)
-    }
-
-    var all: [Record] {
-        lock.lock(); defer { lock.unlock() }
-        return stored
-    }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let records: LogRecords
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        records.append(.init(level: event.level, message: event.message.description, metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
     }
 }

@@ -36,12 +36,22 @@ public final class RawSocket: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    private let closeLock = NSLock()
+    private var closed = false
+
+    /// Closes the socket, once: a second call, or the deinit after a call,
+    /// must not close whatever file now has the same descriptor number (a
+    /// test with threads opening sockets would lose one of them).
     public func close() {
-        Glibc.close(fd)
+        let first = closeLock.withLock { () -> Bool in
+            defer { closed = true }
+            return !closed
+        }
+        if first { Glibc.close(fd) }
     }
 
     deinit {
-        Glibc.close(fd)
+        close()
     }
 
     /// Writes all of `bytes` (blocking). Throws on a closed connection.

@@ -27,8 +27,10 @@ public enum VectorFiles {
         try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
     }
 
+    /// A document vector, checked by the BSON specification's rules (some
+    /// requests hold a NUL inside a string, which is legal BSON).
     public static func document(_ base: String) throws -> BSONDocument {
-        try BSONDocument(validating: [UInt8](Data(contentsOf: directory.appendingPathComponent(base + ".bson"))))
+        try BSONDocument.validatingSpecification([UInt8](Data(contentsOf: directory.appendingPathComponent(base + ".bson")))).document
     }
 
     public static func stream(_ base: String) throws -> [UInt8] {

@@ -338,6 +338,23 @@ request_case("depth_100_accepted", "A request nested exactly 100 levels deep is 
              request(40, "ping", _deep_args),
              invalid_argument(40, "a", "unknown argument (allowed: delay_ms)"), ignore=MSG_REASON)
 
+# Text with a NUL byte: legal BSON (the BSON corpus's "Embedded nulls" cases are
+# valid documents), so never a framing error; refused per request, with the
+# request's id where it can be echoed, and the connection stays open.
+request_case("nul_embedded_corpus_document", "The BSON corpus's 'Embedded nulls' string document {a: \"ab\\0bab\\0babab\"}: a valid frame, not a request (no id).",
+             SON([("a", "ab\x00bab\x00babab")]), error(ABSENT, "BAD_REQUEST", "envelope has no 'id'"), ignore=MSG)
+request_case("nul_in_op", "An op holding a NUL byte: BAD_REQUEST with the request's id.",
+             request(41, "pi\x00ng"), error(41, "BAD_REQUEST", "'op' contains a NUL byte"), ignore=MSG)
+request_case("nul_in_argument", "An argument string holding a NUL byte: INVALID_ARGUMENT naming it, before the operation checks its arguments.",
+             request(42, "describe", SON([("op", "pi\x00ng")])),
+             invalid_argument(42, "op", "text may not contain a NUL byte (U+0000)"), ignore=MSG_REASON)
+request_case("nul_in_nested_argument", "A NUL byte deep inside a batch item: INVALID_ARGUMENT whose field is the path to it; nothing is written.",
+             request(43, "ticks.insert", SON([("ticks", [SON([("product", "NIFTY"), ("price", 1.5),
+                                                            ("timestamp", datetime.datetime(2025, 1, 30, 9, 15)), ("note", "a\x00b")])])])),
+             invalid_argument(43, "ticks.0.note", "text may not contain a NUL byte (U+0000)"), ignore=MSG_REASON)
+request_case("nul_in_id", "A string id holding a NUL byte: BAD_REQUEST without id (it is not echoed).",
+             request("a\x00b", "ping"), error(ABSENT, "BAD_REQUEST", "'id' string contains a NUL byte"), ignore=MSG)
+
 # Framing errors: raw byte streams, each answered by one BAD_FRAME without id, then EOF.
 stream_case("frame_length_4", "Length prefix 4 (below the minimum 5).",
             raw_int32(4), error(ABSENT, "BAD_FRAME", "frame length 4 is below the minimum of 5 bytes"))
@@ -360,16 +377,13 @@ stream_case("frame_invalid_bool", "A bool element whose byte is 0x02 (only 0x00 
             error(ABSENT, "BAD_FRAME", "frame is not a valid BSON document: invalid BSON document: corrupt element at offset 16"))
 stream_case("frame_invalid_utf8_value", "A string value containing the byte 0xff (invalid UTF-8).",
             raw_document(raw_element(0x10, b"id", raw_int32(1)), raw_element(0x02, b"op", raw_string(b"p\xffing"))),
-            error(ABSENT, "BAD_FRAME", "frame is not a valid BSON document: invalid BSON document: invalid utf8 string for key \"op\""))
+            error(ABSENT, "BAD_FRAME", "frame is not a valid BSON document: invalid BSON document: the value of \"op\" is not valid UTF-8"))
 stream_case("frame_invalid_utf8_key", "A key containing the byte 0xff (invalid UTF-8).",
             raw_document(raw_element(0x10, b"id", raw_int32(1)), raw_element(0x02, b"o\xffp", raw_string(b"ping"))),
             error(ABSENT, "BAD_FRAME", "frame is not a valid BSON document: invalid BSON document: corrupt BSON"))
-stream_case("frame_nul_in_string", "A string value with a NUL byte inside it (its length counts the NUL).",
-            raw_document(raw_element(0x10, b"id", raw_int32(1)), raw_element(0x02, b"op", raw_string(b"pi\x00ng"))),
-            error(ABSENT, "BAD_FRAME", "frame is not a valid BSON document: invalid BSON document: invalid utf8 string for key \"op\""))
-stream_case("frame_overlong_utf8", "A string value holding the overlong encoding C0 80.",
+stream_case("frame_overlong_utf8", "A string value holding the overlong encoding C0 80 (not UTF-8, and not a NUL either).",
             raw_document(raw_element(0x10, b"id", raw_int32(1)), raw_element(0x02, b"op", raw_string(b"\xc0\x80"))),
-            error(ABSENT, "BAD_FRAME", "frame is not a valid BSON document: invalid BSON document: invalid utf8 string for key \"op\""))
+            error(ABSENT, "BAD_FRAME", "frame is not a valid BSON document: invalid BSON document: the value of \"op\" is not valid UTF-8"))
 _too_deep = request(1, "ping", SON([("a", nested(MAX_DEPTH - 1))]))
 assert depth(_too_deep) == MAX_DEPTH + 1
 stream_case("frame_too_deep", "A request nested 101 levels deep (the limit is 100, the top-level document counting as 1).",
