@@ -46,9 +46,9 @@ public final class DeltaStoreServer: Service, Sendable {
         self.onListening = onListening
         self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections, maxPerUID: configuration.maxConnectionsPerUID)
         self.onShutdown = onShutdown
-        // After a burst (the budget held a sixteenth of its limit, or 16 MiB),
+        // After a burst (the budget held an eighth of its limit, or 32 MiB),
         // once it falls to under a quarter of that, free pages go back to the system.
-        let arm = max(16 << 20, configuration.maxBufferedBytes / 16)
+        let arm = max(32 << 20, configuration.maxBufferedBytes / 8)
         self.budget = MemoryBudget(
             limit: configuration.maxBufferedBytes,
             monitor: MemoryPressureMonitor(armBytes: arm, calmBytes: arm / 4) { [logger] in

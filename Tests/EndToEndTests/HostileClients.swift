@@ -156,6 +156,7 @@ final class PingProbe: @unchecked Sendable {
     private var latencies: [Double] = []
     /// When each ping started, in seconds since `start()`, beside its latency.
     private var startedAt: [Double] = []
+    private var connectTimes: [Double] = []
     private var failures: [String] = []
     private var stopping = false
     private var thread: Thread?
@@ -176,6 +177,7 @@ final class PingProbe: @unchecked Sendable {
                 let started = Date()
                 do {
                     let socket = try RawSocket(connectingTo: socketPath, receiveTimeout: 5)
+                    let connected = Date().timeIntervalSince(started)
                     try socket.send(RequestBuilder.ping(id: id))
                     let reply = try socket.receiveDocument()
                     socket.close()
@@ -184,6 +186,7 @@ final class PingProbe: @unchecked Sendable {
                         if reply?["ok"] == .bool(true) {
                             latencies.append(elapsed)
                             startedAt.append(started.timeIntervalSince(origin))
+                            connectTimes.append(connected)
                         } else {
                             failures.append("ping \(id): \(String(describing: reply))")
                         }
@@ -209,8 +212,8 @@ final class PingProbe: @unchecked Sendable {
     /// The slowest pings as "latency ms at t s", for the test's message.
     func slowest(_ count: Int) -> String {
         lock.withLock {
-            zip(latencies, startedAt).sorted { $0.0 > $1.0 }.prefix(count)
-                .map { String(format: "%.1f ms at %.2f s", $0.0 * 1000, $0.1) }.joined(separator: ", ")
+            latencies.indices.sorted { latencies[$0] > latencies[$1] }.prefix(count)
+                .map { String(format: "%.1f ms (connect %.1f) at %.2f s", latencies[$0] * 1000, connectTimes[$0] * 1000, startedAt[$0]) }.joined(separator: ", ")
         }
     }
 

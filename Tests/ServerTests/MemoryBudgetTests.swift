@@ -99,7 +99,7 @@ final class MemoryBudgetTests: XCTestCase {
     func testThePressureMonitorFiresOnceABurstIsOver() {
         let fired = expectation(description: "calm")
         let count = NIOLockedValueBox(0)
-        let monitor = MemoryPressureMonitor(armBytes: 1000, calmBytes: 100, delay: .milliseconds(10)) {
+        let monitor = MemoryPressureMonitor(armBytes: 1000, calmBytes: 100, delay: 0.01, minimumInterval: 0.5) {
             count.withLockedValue { $0 += 1 }
             fired.fulfill()
         }
@@ -110,7 +110,28 @@ final class MemoryBudgetTests: XCTestCase {
         budget.adjust(-1150)
         budget.adjust(-50)
         budget.adjust(10)
+        // A second burst ending at once is coalesced into the call already pending.
+        budget.adjust(2000)
+        budget.adjust(-2000)
         wait(for: [fired], timeout: 5)
+        usleep(100_000)
         XCTAssertEqual(count.withLockedValue { $0 }, 1)
+    }
+
+    func testCallsOfThePressureMonitorAreSpaced() {
+        let times = NIOLockedValueBox<[Date]>([])
+        let second = expectation(description: "second call")
+        let monitor = MemoryPressureMonitor(armBytes: 1000, calmBytes: 100, delay: 0.01, minimumInterval: 0.4) {
+            let count = times.withLockedValue { $0.append(Date()); return $0.count }
+            if count == 2 { second.fulfill() }
+        }
+        monitor.observe(used: 2000)
+        monitor.observe(used: 0)
+        usleep(100_000)
+        monitor.observe(used: 2000)
+        monitor.observe(used: 0)
+        wait(for: [second], timeout: 5)
+        let calls = times.withLockedValue { $0 }
+        XCTAssertGreaterThanOrEqual(calls[1].timeIntervalSince(calls[0]), 0.39)
     }
 }
