@@ -205,6 +205,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
         case .adjustBudget(let delta):
             budget.adjust(delta)
+        case .cancelBudgetWait:
+            budget.cancel(waiterID: connectionID)
         case .close(let reason):
             if case .stalledReplies(let unsent) = reason {
                 logger.notice(
@@ -223,7 +225,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func budgetWoken(_ bytes: Int, context: ChannelHandlerContext) {
-        if bytes > 0 && !machine.awaitsReservation {
+        if bytes > 0 && machine.awaitedReservation != bytes {
             // Granted after this connection stopped needing it.
             budget.adjust(-bytes)
             return

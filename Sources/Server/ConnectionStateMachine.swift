@@ -95,6 +95,9 @@ struct ConnectionStateMachine<Pending> {
         case scheduleTimer(NIODeadline)
         /// Add this (possibly negative) number of bytes to the daemon budget.
         case adjustBudget(Int)
+        /// Withdraw from the daemon budget's queue: what it waited for is no
+        /// longer needed.
+        case cancelBudgetWait
         case close(CloseReason)
     }
 
@@ -143,6 +146,7 @@ struct ConnectionStateMachine<Pending> {
     /// What the daemon budget was told of `held`.
     private var reported = 0
     private var budgetWait: BudgetWait?
+    private var cancelWaitPending = false
     private var readPermitted = false
 
     // Reading, timing, ending.
@@ -284,8 +288,13 @@ struct ConnectionStateMachine<Pending> {
         held -= partialCharge
         partialCharge = 0
         partialNeedsReservation = nil
-        if case .frame = budgetWait { budgetWait = nil }
-        if budgetWait == .read { budgetWait = nil }
+        switch budgetWait {
+        case .frame, .read:
+            budgetWait = nil
+            cancelWaitPending = true
+        case .reply, nil:
+            break
+        }
         clockActive = false
         clockRunningSince = nil
     }
@@ -393,12 +402,15 @@ struct ConnectionStateMachine<Pending> {
         }
     }
 
-    /// Whether a grant that arrives now is one this connection still uses;
-    /// if not (it stopped, or closed), the handler gives the bytes back.
-    var awaitsReservation: Bool {
+    /// The reservation this connection waits for, if any: a grant of any
+    /// other size (one it stopped needing, or closed meanwhile) the handler
+    /// gives back.
+    var awaitedReservation: Int? {
+        guard phase != .closed else { return nil }
         switch budgetWait {
-        case .frame, .reply: return phase != .closed
-        default: return false
+        case .frame(let length): return length
+        case .reply: return limits.maxReplyBytes
+        case .read, nil: return nil
         }
     }
 
@@ -475,6 +487,10 @@ struct ConnectionStateMachine<Pending> {
         if discardPending {
             discardPending = false
             return .discardInput(keeping: bufferedFrameBytes)
+        }
+        if cancelWaitPending {
+            cancelWaitPending = false
+            return .cancelBudgetWait
         }
         if let action = startNext() { return action }
         if let error = finalError, !finalErrorEmitted, running == 0, head == nil, bufferedFrames == 0 {

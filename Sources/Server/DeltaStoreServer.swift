@@ -46,9 +46,11 @@ public final class DeltaStoreServer: Service, Sendable {
         self.onListening = onListening
         self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections, maxPerUID: configuration.maxConnectionsPerUID)
         self.onShutdown = onShutdown
-        // After a burst (the budget held an eighth of its limit, or 32 MiB),
-        // once it falls to under a quarter of that, free pages go back to the system.
-        let arm = max(32 << 20, configuration.maxBufferedBytes / 8)
+        // After a burst (the budget held a sixteenth of its limit, or 16 MiB),
+        // once it falls to under a quarter of that, free pages go back to the
+        // system (at most once every 5 s).
+        let arm = max(16 << 20, configuration.maxBufferedBytes / 16)
+        let pressureLog = PressureLog(logger: logger, limit: configuration.maxBufferedBytes, stallTimeout: configuration.stallTimeout)
         self.budget = MemoryBudget(
             limit: configuration.maxBufferedBytes,
             monitor: MemoryPressureMonitor(armBytes: arm, calmBytes: arm / 4) { [logger] in
@@ -59,7 +61,8 @@ public final class DeltaStoreServer: Service, Sendable {
                     "memory returned to the system after a burst: resident \(Self.mebibytes(before)) → \(Self.mebibytes(after))",
                     metadata: ["rss_before": "\(before ?? 0)", "rss_after": "\(after ?? 0)"]
                 )
-            }
+            },
+            onPressure: { pressureLog.changed(exhausted: $0, used: $1) }
         )
     }
 

@@ -49,12 +49,16 @@ final class MemoryBudget: Sendable {
     private let waiterCount = ManagedAtomic<Int>(0)
     private let queue = NIOLockedValueBox<[Queued]>([])
     private let pressure: MemoryPressureMonitor?
+    /// Told when the first connection starts waiting (true) and when the
+    /// last one stops (false), with the bytes held then: for the log.
+    private let onPressure: (@Sendable (Bool, Int) -> Void)?
 
-    init(limit: Int, smallBytes: Int = 65_536, monitor: MemoryPressureMonitor? = nil) {
+    init(limit: Int, smallBytes: Int = 65_536, monitor: MemoryPressureMonitor? = nil, onPressure: (@Sendable (Bool, Int) -> Void)? = nil) {
         self.limit = limit
         self.largeLimit = limit - limit / 8
         self.smallBytes = smallBytes
         self.pressure = monitor
+        self.onPressure = onPressure
     }
 
     /// The bytes held now.
@@ -92,12 +96,13 @@ final class MemoryBudget: Sendable {
 
     /// Forgets a waiter (its connection closed).
     func cancel(waiterID: UInt64) {
-        let removed = queue.withLockedValue { queue in
+        let (removed, ended) = queue.withLockedValue { queue in
             let before = queue.count
             queue.removeAll { $0.waiter.id == waiterID }
-            return before - queue.count
+            return (before - queue.count, before > queue.count && queue.isEmpty)
         }
         if removed > 0 { waiterCount.wrappingDecrement(by: removed, ordering: .relaxed) }
+        if ended { onPressure?(false, used) }
     }
 
     private func tryAdd(_ bytes: Int, within bound: Int) -> Bool {
@@ -117,7 +122,7 @@ final class MemoryBudget: Sendable {
     /// at once and this returns true). The count goes up before the check, so
     /// a release that did not see this waiter left room the check sees.
     private func enqueue(_ entry: Queued) -> Bool {
-        queue.withLockedValue { queue in
+        let (granted, first) = queue.withLockedValue { queue -> (Bool, Bool) in
             waiterCount.wrappingIncrement(ordering: .sequentiallyConsistent)
             let fits: Bool
             switch entry.need {
@@ -129,18 +134,20 @@ final class MemoryBudget: Sendable {
             }
             if fits {
                 waiterCount.wrappingDecrement(ordering: .sequentiallyConsistent)
-                return true
+                return (true, false)
             }
             queue.append(entry)
-            return false
+            return (false, queue.count == 1)
         }
+        if first { onPressure?(true, used) }
+        return granted
     }
 
     /// Grants, in order, what fits now: every read permission whose level has
     /// room, and reservations first come first served (one that does not fit
     /// stops the later ones, so large requests are not starved by smaller).
     private func wakeWaiters() {
-        let woken: [(Waiter, Int)] = queue.withLockedValue { queue in
+        let (woken, ended): ([(Waiter, Int)], Bool) = queue.withLockedValue { queue in
             var woken: [(Waiter, Int)] = []
             var reservationsBlocked = false
             queue.removeAll { entry in
@@ -159,8 +166,9 @@ final class MemoryBudget: Sendable {
                 }
             }
             if !woken.isEmpty { waiterCount.wrappingDecrement(by: woken.count, ordering: .relaxed) }
-            return woken
+            return (woken, !woken.isEmpty && queue.isEmpty)
         }
+        if ended { onPressure?(false, used) }
         for (waiter, bytes) in woken { waiter.wake(bytes) }
     }
 }

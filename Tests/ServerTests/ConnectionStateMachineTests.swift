@@ -147,6 +147,20 @@ final class ConnectionStateMachineTests: XCTestCase {
         XCTAssertEqual(h.budgetHeld, h.machine.held)
     }
 
+    func testAConnectionThatStopsWhileWaitingLeavesTheBudgetQueue() {
+        var h = MachineHarness()
+        h.grantReservations = false
+        h.receive(Array(frame(200_000).prefix(1000)))
+        h.machine.readRequested()
+        XCTAssertEqual(h.run(), [.reserve(200_000)])
+        XCTAssertEqual(h.machine.awaitedReservation, 200_000)
+        h.machine.drain()
+        let actions = h.run()
+        XCTAssertTrue(actions.contains(.cancelBudgetWait))
+        XCTAssertNil(h.machine.awaitedReservation, "a late grant is given back")
+        XCTAssertTrue(actions.contains(.close(.finished)))
+    }
+
     func testASmallPartialFrameIsChargedItsDeclaredLength() {
         var h = MachineHarness()
         h.receive(Array(frame(1000).prefix(10)))

@@ -61,6 +61,21 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertTrue(budget.isUnderPressure)
     }
 
+    func testPressureIsReportedWhenTheFirstWaiterComesAndTheLastGoes() {
+        let changes = NIOLockedValueBox<[Bool]>([])
+        let budget = MemoryBudget(limit: 800, smallBytes: 10) { exhausted, _ in changes.withLockedValue { $0.append(exhausted) } }
+        let wakes = Wakes()
+        budget.adjust(800)
+        XCTAssertFalse(budget.mayRead(large: false, waiter: wakes.waiter(1)))
+        XCTAssertFalse(budget.mayRead(large: false, waiter: wakes.waiter(2)))
+        XCTAssertEqual(changes.withLockedValue { $0 }, [true], "once, for the first waiter")
+        budget.adjust(-100)
+        XCTAssertEqual(changes.withLockedValue { $0 }, [true, false])
+        XCTAssertFalse(budget.reserve(5000, waiter: wakes.waiter(3)))
+        budget.cancel(waiterID: 3)
+        XCTAssertEqual(changes.withLockedValue { $0 }, [true, false, true, false])
+    }
+
     func testACancelledWaiterIsNeverWoken() {
         let budget = MemoryBudget(limit: 800, smallBytes: 10)
         let wakes = Wakes()
