@@ -214,10 +214,13 @@ final class SystemdIntegrationTests: DaemonTestCase {
                 if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
             }
             entries.append(fields)
-            if fields["MESSAGE"] == "request failed" { break }
+            if fields["MESSAGE"]?.hasPrefix("request failed") == true { break }
         }
-        let failed = entries.first { $0["MESSAGE"] == "request failed" }
+        let failed = entries.first { $0["MESSAGE"]?.hasPrefix("request failed") == true }
         XCTAssertNotNil(failed, "entries: \(entries)")
+        // The message stands alone; the fields stay for filtering.
+        XCTAssertTrue(failed?["MESSAGE"]?.hasPrefix("request failed: no.such.op UNKNOWN_OP (conn ") ?? false, "\(failed ?? [:])")
+        XCTAssertTrue(failed?["MESSAGE"]?.hasSuffix(", uid \(getuid()))") ?? false, "\(failed ?? [:])")
         XCTAssertEqual(failed?["PRIORITY"], "6")
         XCTAssertEqual(failed?["CODE"], "UNKNOWN_OP")
         XCTAssertEqual(failed?["OP"], "no.such.op")
