@@ -191,8 +191,9 @@ struct ConnectionStateMachine<Pending> {
         if bufferedFrames > 0 || head != nil { pauses.insert(.waiting) }
         if running >= limits.maxInFlight { pauses.insert(.inFlight) }
         if unsent >= limits.maxUnsentBytes { pauses.insert(.unsentReplies) }
-        if budgetWait == .read || budgetWait.map({ if case .frame = $0 { return true } else { return false } }) == true {
-            pauses.insert(.memoryBudget)
+        switch budgetWait {
+        case .read, .frame: pauses.insert(.memoryBudget)
+        case .reply, nil: break
         }
         return pauses
     }
