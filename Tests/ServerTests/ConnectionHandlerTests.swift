@@ -138,6 +138,20 @@ final class ConnectionHandlerTests: XCTestCase {
         XCTAssertFalse(connection.isOpen)
     }
 
+    func testADrainAnswersWhatWasReadAndClosesOnlyOnceTheRepliesAreWritten() throws {
+        let connection = try EmbeddedConnection(limits: EmbeddedConnection.limits(maxInFlight: 1))
+        try connection.send(RequestBuilder.ping(id: 1, delayMs: 100).bytes + RequestBuilder.ping(id: 2).bytes + Array(RequestBuilder.ping(id: 3).bytes.prefix(9)))
+        connection.channel.pipeline.fireUserInboundEventTriggered(DrainEvent())
+        XCTAssertTrue(connection.isOpen, "a request runs and another waits")
+        connection.advance(by: .milliseconds(100))
+        XCTAssertGreaterThan(connection.socket.pendingBytes, 0)
+        XCTAssertTrue(connection.isOpen, "the replies are not written yet: the client has not read them")
+        let replies = try connection.drainReplies()
+        XCTAssertEqual(replies.map(\.replyID), [.int32(1), .int32(2)], "the waiting request ran too; the partial frame was dropped")
+        XCTAssertFalse(connection.isOpen)
+        XCTAssertEqual(connection.budget.used, 0)
+    }
+
     func testTheDaemonBudgetPausesALargeFrameUntilAnotherConnectionGivesBack() throws {
         let budget = MemoryBudget(limit: 4 << 20)
         let first = try EmbeddedConnection(budget: budget)
