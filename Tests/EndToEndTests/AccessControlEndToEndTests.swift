@@ -19,13 +19,10 @@ final class AccessControlEndToEndTests: DaemonTestCase {
         return try CommandRunner.run("deltastorectl", arguments + ["--socket", socketPath], launcher: ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", groupOption])
     }
 
-    private func openSocketToEveryone() {
-        chmod(socketPath, 0o666)
-    }
 
     func testDefaultRules() throws {
         let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db")])
-        openSocketToEveryone()
+        openSocketToEveryone(daemon)
         let query = ["call", "ticks.query", "--args", #"{"product": "NIFTY"}"#]
 
         // Anyone else: only hello/ping.
@@ -51,8 +48,8 @@ final class AccessControlEndToEndTests: DaemonTestCase {
     func testSupplementaryGroupMembershipIsRecognized() throws {
         let rules = directory.file("access.conf")
         try "gid:5151 read\n".write(toFile: rules, atomically: true, encoding: .utf8)
-        try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules])
-        openSocketToEveryone()
+        let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules])
+        openSocketToEveryone(daemon)
         let query = ["call", "ticks.query", "--args", #"{"product": "NIFTY"}"#]
         XCTAssertEqual(try ctl(uid: 4242, gid: 4242, groups: [5151], query).status, 0, "a service that joined the group with SupplementaryGroups=")
         XCTAssertEqual(try ctl(uid: 4242, gid: 4242, groups: [5152], query).status, 1)
@@ -62,7 +59,7 @@ final class AccessControlEndToEndTests: DaemonTestCase {
         let rules = directory.file("access.conf")
         try "user:nobody read\nuid:0 all\n".write(toFile: rules, atomically: true, encoding: .utf8)
         let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules])
-        openSocketToEveryone()
+        openSocketToEveryone(daemon)
         let held = try connect()
         defer { held.close() }
         let query = ["call", "ticks.query", "--args", #"{"product": "NIFTY"}"#]
@@ -92,8 +89,8 @@ final class AccessControlEndToEndTests: DaemonTestCase {
     func testReloadOperationIsAdminOnlyAndReportsEachStep() throws {
         let rules = directory.file("access.conf")
         try "uid:0 all\nuser:nobody read\n".write(toFile: rules, atomically: true, encoding: .utf8)
-        try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules])
-        openSocketToEveryone()
+        let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules])
+        openSocketToEveryone(daemon)
         let denied = try ctl(uid: 65534, gid: 65534, ["call", "reload"])
         XCTAssertEqual(denied.status, 1)
         XCTAssertTrue(denied.stderr.hasPrefix("PERMISSION_DENIED"), denied.stderr)

@@ -36,6 +36,16 @@ class DaemonTestCase: XCTestCase {
         return daemon
     }
 
+    /// Lets every user connect to `daemon`'s socket (mode 0666). The daemon
+    /// accepts connections a moment before it sets its socket's own mode (and
+    /// logs "listening"): the mode is changed only after that, or the daemon's
+    /// 0660 would replace it.
+    func openSocketToEveryone(_ daemon: DaemonProcess) {
+        let deadline = Date().addingTimeInterval(10)
+        while !daemon.log.contains("listening") && Date() < deadline { usleep(10_000) }
+        chmod(daemon.socketPath, 0o666)
+    }
+
     func connect(_ path: String? = nil) throws -> RawSocket {
         try RawSocket(connectingTo: path ?? socketPath)
     }

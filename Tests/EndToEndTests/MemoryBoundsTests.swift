@@ -50,9 +50,7 @@ final class MemoryBoundsTests: DaemonTestCase {
         try "uid:4242 read write\n".write(toFile: rules, atomically: true, encoding: .utf8)
         let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("flood.db"), "--access-rules", rules])
         chmod(directory.path, 0o755)
-        // The daemon sets its socket's mode just after it starts accepting: set ours once its is in place.
-        usleep(300_000)
-        chmod(socketPath, 0o666)
+        openSocketToEveryone(daemon)
         XCTAssertEqual(try roundTrip(RequestBuilder.request(id: 1, op: "ticks.query", args: ["product": "X"]))["error"]?.documentValue?["code"], "PERMISSION_DENIED", "the flooding peer is public-only")
         let describe = RequestBuilder.request(id: 1, op: "describe").bytes
         var ctlInserts = 0
