@@ -22,7 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
-        // SHA-256 of refresh tokens (auth); already in the graph through jwt-kit, same range.
+        // SHA-256 of refresh tokens (auth), HMAC of page cursors (Domain); already in the graph through jwt-kit, same range.
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // The daemon's memory budget total (Server); already in the graph through swift-nio.
@@ -46,7 +46,7 @@ let package = Package(
             dependencies: ["BSONCore", "WireProtocol", "Domain", "Auth", nio, nioHelpers, logging, .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         // Records, validation rules, queries, cursors, repository protocols. No I/O.
-        .target(name: "Domain", dependencies: ["BSONCore"]),
+        .target(name: "Domain", dependencies: ["BSONCore", .product(name: "Crypto", package: "swift-crypto")]),
         // The embedded default store.
         .target(name: "SQLiteStore", dependencies: ["CSQLite", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging]),
         // The MongoDB store, over libmongoc.
@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(name: "RequestDispatchTests", dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, logging]),
         .testTarget(name: "MarketSimulationTests", dependencies: ["MarketSimulation", "Domain", "BSONCore"]),
-        .testTarget(name: "DomainTests", dependencies: ["Domain", "BSONCore"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "BSONCore", "TestSupport"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Domain", "BSONCore", "CSQLite", nioPosix, logging]),
         // One contract suite, run against every store (Swift Testing, parameterized by store).
         .testTarget(name: "StoreContractTests", dependencies: ["SQLiteStore", "MongoStore", "Domain", "BSONCore", "TestSupport", nioPosix, logging]),

@@ -71,6 +71,14 @@ struct ResultReader {
         }
     }
 
+    func integers(_ key: String) throws -> [Int64] {
+        guard let array = document[key]?.arrayValue else { throw violation(key, "an array") }
+        return try array.map { element in
+            guard let value = element.integerValue else { throw violation(key, "an array of integers") }
+            return value
+        }
+    }
+
     func strings(_ key: String) throws -> [String] {
         guard let array = document[key]?.arrayValue else { throw violation(key, "an array") }
         return try array.map { element in

@@ -29,10 +29,14 @@ public enum FieldRules {
         return number
     }
 
-    /// A time: a BSON UTC datetime and nothing else.
+    /// A record's time: a BSON UTC datetime and nothing else, within
+    /// `RecordTime.range` (years 1 to 9999).
     public static func datetime(_ value: BSONValue?, field: String) throws(FieldError) -> Int64 {
         guard let value else { throw FieldError(field, "required") }
         guard case .datetime(let ms) = value else { throw FieldError(field, "must be a BSON datetime, got \(value.typeName)") }
+        guard RecordTime.contains(ms) else {
+            throw FieldError(field, "must be from \(RecordTime.rangeText) (years 1 to 9999), got \(ms) ms since the epoch")
+        }
         return ms
     }
 
@@ -66,7 +70,8 @@ public enum FieldRules {
     /// as an operator or a path: none starts with `$`, contains `.`, is empty,
     /// or contains NUL — at any depth. Nor may a key repeat within one
     /// document (readers would disagree on which value counts). `_id` is
-    /// refused at the top level: the store assigns it.
+    /// refused at the top level: the store assigns it. Then every array, at
+    /// any depth, must have the keys "0", "1", … in order (`MisnumberedArray`).
     public static func storableKeys(_ document: BSONDocument) throws(FieldError) {
         let elements = document.elements
         var seen: Set<String>?
@@ -75,6 +80,9 @@ public enum FieldRules {
             try checkKey(key, path: key)
             if repeats(elements, at: index, seen: &seen) { throw FieldError(key, "given more than once") }
             try storableValue(value, path: key)
+        }
+        if let misnumbered = document.firstMisnumberedArray() {
+            throw FieldError(misnumbered.path, misnumbered.reason)
         }
     }
 

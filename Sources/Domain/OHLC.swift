@@ -16,11 +16,16 @@ public enum BarWindow: String, Sendable, CaseIterable {
 
     /// The start of the window holding `timestamp`: windows are aligned to the
     /// Unix epoch (UTC), so 5-minute bars start at :00, :05, :10, …
-    public func bucketStart(_ timestamp: Int64) -> Int64 {
+    ///
+    /// Total: nil when that start is not an Int64 (a timestamp within a window
+    /// of Int64.min, e.g. −2^63 itself, whose window starts below it). Records
+    /// are refused outside `RecordTime.range`, where every window start exists.
+    public func bucketStart(_ timestamp: Int64) -> Int64? {
         let width = milliseconds
         let quotient = timestamp / width
         let floored = (timestamp % width != 0 && timestamp < 0) ? quotient - 1 : quotient
-        return floored * width
+        let (start, overflow) = floored.multipliedReportingOverflow(by: width)
+        return overflow ? nil : start
     }
 }
 
@@ -82,9 +87,13 @@ public struct BarBuilder: Sendable {
     /// Adds a tick older than (or as old as, inserted earlier than) every tick
     /// added before. Returns false, without adding it, once the tick would
     /// start bar number `limit + 1`: the caller stops reading.
+    ///
+    /// A tick outside `RecordTime.range` (only a store written before that
+    /// rule can hold one) or whose price is not a finite number is skipped:
+    /// it is not counted in any bar, and reading goes on.
     @discardableResult
     public mutating func add(timestamp: Int64, price: Double) -> Bool {
-        let start = window.bucketStart(timestamp)
+        guard RecordTime.contains(timestamp), price.isFinite, let start = window.bucketStart(timestamp) else { return true }
         if let current = newestFirst.last, current.start == start {
             var bar = current
             bar.high = max(bar.high, price)

@@ -4,7 +4,7 @@ public struct TickQuery: Sendable, Equatable {
     public var range: TimeRange
     public var limit: Int
     public var order: SortOrder
-    /// Continue after this position (already checked against `fingerprint`).
+    /// Continue after this position (a cursor opened for this query's `identity`).
     public var after: PageCursor?
 
     public init(product: String, range: TimeRange = TimeRange(), limit: Int, order: SortOrder = .descending, after: PageCursor? = nil) {
@@ -15,12 +15,6 @@ public struct TickQuery: Sendable, Equatable {
         self.after = after
     }
 
-    /// Identifies the query (not the page): a cursor is valid only for an equal one.
-    public var fingerprint: UInt64 {
-        Fingerprint.of(["ticks", product, Self.text(range.start), Self.text(range.end), order.rawValue])
-    }
-
-    static func text(_ value: Int64?) -> String { value.map(String.init) ?? "-" }
 }
 
 /// `quotes.query`: quotes by symbol or by product, with optional filters.
@@ -47,14 +41,6 @@ public struct QuoteQuery: Sendable, Equatable {
         self.limit = limit
         self.order = order
         self.after = after
-    }
-
-    public var fingerprint: UInt64 {
-        Fingerprint.of([
-            "quotes", symbol ?? "-", product ?? "-", expiry ?? "-", optionType?.rawValue ?? "-",
-            strikeMin.map { String($0) } ?? "-", strikeMax.map { String($0) } ?? "-",
-            TickQuery.text(range.start), TickQuery.text(range.end), order.rawValue,
-        ])
     }
 
     /// Whether a quote passes the filters other than the time range.
@@ -89,13 +75,6 @@ public struct ChainQuery: Sendable, Equatable {
         self.order = order
         self.after = after
         self.fields = fields
-    }
-
-    public var fingerprint: UInt64 {
-        Fingerprint.of([
-            "chains", product, expiry ?? "-", TickQuery.text(range.start), TickQuery.text(range.end), order.rawValue,
-            fields?.joined(separator: ",") ?? "*",
-        ])
     }
 
     /// The fields always returned by a projection.

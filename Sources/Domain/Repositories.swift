@@ -1,8 +1,14 @@
 /// Storage of underlying ticks. Implemented by every store; the contract test
 /// suite checks each implementation against the same expectations.
+///
+/// Every insert is idempotent on the record kind's key (`Tick.key`,
+/// `Quote.key`, `Chain.key`): an item whose key is taken is a duplicate when
+/// its document equals the stored one byte for byte, else a conflict; neither
+/// is stored (see `InsertOutcome`).
 public protocol TickRepository: Sendable {
-    /// Inserts a validated batch atomically: all items or none. Items whose
-    /// (product, tick_id) is already stored count as duplicates.
+    /// Inserts a validated batch atomically: all new items or none. Items with
+    /// a `tick_id` whose (product, tick_id, timestamp) is already stored, or
+    /// taken by an earlier item of the batch, are duplicates or conflicts.
     func insert(_ ticks: [Tick]) async throws -> InsertOutcome
     func query(_ query: TickQuery) async throws -> Page<Tick>
     func latest(product: String) async throws -> Tick?

@@ -10,13 +10,21 @@ struct MongoChainRepository: ChainRepository {
     let ids: ObjectIDGenerator
 
     func insert(_ chains: [Chain]) async throws -> InsertOutcome {
-        try await MongoInsert.batch(chains.map(\.document), op: "chains.insert", collection: MongoSchema.chains, executor: executor, ids: ids)
+        try await MongoInsert.batch(
+            chains.map(\.document), op: "chains.insert", collection: MongoSchema.chains, executor: executor, ids: ids,
+            keys: chains.map {
+                BSONDocument([
+                    MongoKeyset.equal("product", .string($0.product)), MongoKeyset.equal("expiry", .string($0.expiry)),
+                    MongoKeyset.equal("timestamp", .datetime($0.timestamp)),
+                ])
+            }
+        )
     }
 
     func query(_ query: ChainQuery) async throws -> Page<Chain> {
         try MongoKeyset.checkLimit(query.limit)
-        let fingerprint = query.fingerprint
-        let after = try MongoKeyset.position(of: query.after, fingerprint: fingerprint)
+        let identity = query.identity
+        let after = try MongoKeyset.position(of: query.after, identity: identity)
         var conditions = [MongoKeyset.equal("product", .string(query.product))]
         if let expiry = query.expiry { conditions.append(MongoKeyset.equal("expiry", .string(expiry))) }
         let filter = MongoKeyset.filter(conditions, range: query.range, order: query.order, after: after)
@@ -24,7 +32,7 @@ struct MongoChainRepository: ChainRepository {
         return try await executor.run("chains.query") { client in
             try MongoKeyset.readPage(
                 client, collection: MongoSchema.chains, filter: filter, order: query.order, limit: query.limit,
-                projection: projection, fingerprint: fingerprint, decode: Self.decode
+                projection: projection, identity: identity, decode: Self.decode
             )
         }
     }

@@ -5,11 +5,14 @@ import Domain
 /// The insert path shared by the three repositories.
 enum MongoInsert {
     /// Inserts a batch: each document gets a new `_id` first (and the fields
-    /// of `extras[i]` last, when given), off the event loops; duplicates of the
-    /// collection's unique index are counted, not failed.
+    /// of `extras[i]` last, when given), off the event loops. An item the
+    /// collection's unique index refuses (duplicate key, 11000) is read back by
+    /// `keys[i]` (the filter of its idempotency key) and compared with what
+    /// was sent: a duplicate when it is the same document, byte for byte, else
+    /// a conflict (`InsertOutcome`).
     static func batch(
         _ documents: [BSONDocument], op: String, collection: String, executor: MongoExecutor, ids: ObjectIDGenerator,
-        extras: [[(String, BSONValue)]] = []
+        keys: [BSONDocument], extras: [[(String, BSONValue)]] = []
     ) async throws -> InsertOutcome {
         guard !documents.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
         let ids = ids.next(documents.count)
@@ -18,8 +21,26 @@ enum MongoInsert {
             let stored = documents.indices.map { index in
                 storedBytes(documents[index], id: ids[index], appending: index < extras.count ? extras[index] : [])
             }
-            return try run(client, collection: collection, documents: stored, options: options)
+            let reply = try run(client, collection: collection, documents: stored, options: options)
+            var outcome = InsertOutcome(inserted: reply.inserted, duplicates: 0)
+            for index in reply.duplicateIndexes {
+                let existing = try storedDocument(client, collection: collection, key: keys[index])
+                outcome.keyTaken(at: index, stored: existing?.bytes, sent: documents[index].bytes)
+            }
+            return outcome
         }
+    }
+
+    /// The producer's document stored under `key`, without `_id` and the
+    /// bookkeeping fields (so its bytes are those sent), or nil.
+    static func storedDocument(_ client: MongoClient, collection: String, key: BSONDocument) throws -> BSONDocument? {
+        var found: BSONDocument?
+        let options: BSONDocument = ["limit": .int64(1), "singleBatch": .bool(true)]
+        try client.find(collection, filter: key, options: options) { raw in
+            found = try StoredDocument(raw, collection: collection).document
+            return false
+        }
+        return found
     }
 
     /// Documents that already use a name the store reserves are refused
@@ -55,13 +76,19 @@ enum MongoInsert {
         ["ordered": false, "writeConcern": .document(writeConcern.document)]
     }
 
-    /// Runs the insert; duplicate-key write errors (11000) are duplicates,
-    /// any other write error fails the call. A failure that is not a write
-    /// error (network, selection, write concern) throws even if part of the
-    /// batch was stored: it is never reported as done.
-    static func run(_ client: MongoClient, collection: String, documents: [[UInt8]], options: BSONDocument) throws -> InsertOutcome {
+    /// What the server took of a batch: how many documents it stored, and the
+    /// positions of those its unique index refused (11000), ascending.
+    struct BatchReply {
+        var inserted: Int
+        var duplicateIndexes: [Int]
+    }
+
+    /// Runs the insert; duplicate-key write errors (11000) are reported by
+    /// position, any other write error fails the call. A failure that is not
+    /// a write error (network, selection, write concern) throws even if part
+    /// of the batch was stored: it is never reported as done.
+    static func run(_ client: MongoClient, collection: String, documents: [[UInt8]], options: BSONDocument) throws -> BatchReply {
         let reply = try client.insertMany(collection, documents: documents, options: options)
-        let duplicates = reply.writeErrors.filter { $0.code == 11000 }.count
         if let other = reply.writeErrors.first(where: { $0.code != 11000 }) {
             throw MongoError(domain: MONGOC_ERROR_SERVER.rawValue, code: UInt32(truncatingIfNeeded: other.code), message: "insert into \(collection) refused document \(other.index): \(other.message)")
         }
@@ -76,9 +103,10 @@ enum MongoInsert {
                 message: "insert into \(collection): MongoDB answered for \(answered) of \(documents.count) documents; the rest of the batch was cut off"
             )
         }
-        guard answered == documents.count else {
+        let duplicateIndexes = reply.writeErrors.map(\.index).sorted()
+        guard answered == documents.count, duplicateIndexes.allSatisfy({ documents.indices.contains($0) }), Set(duplicateIndexes).count == duplicateIndexes.count else {
             throw MongoStoreFailure("insert into \(collection) acknowledged \(reply.inserted) documents and \(reply.writeErrors.count) write errors for \(documents.count) documents")
         }
-        return InsertOutcome(inserted: reply.inserted, duplicates: duplicates)
+        return BatchReply(inserted: reply.inserted, duplicateIndexes: duplicateIndexes)
     }
 }

@@ -31,19 +31,12 @@ enum MongoKeyset {
         order: SortOrder,
         after: (timestamp: Int64, id: BSONObjectID)? = nil
     ) -> BSONDocument {
-        var start = range.start
-        var end = range.end
-        if let after {
-            // Tighten the bound on the cursor's side: no result changes, and
-            // the index scan starts at the cursor.
-            switch order {
-            case .descending: end = min(end ?? .max, after.timestamp)
-            case .ascending: start = max(start ?? .min, after.timestamp)
-            }
-        }
+        // After a cursor, the bound on its side is tightened: no result
+        // changes, and the index scan starts at the cursor.
+        let bounds = after.map { range.narrowed(after: $0.timestamp, order: order) } ?? range
         var time: [(String, BSONValue)] = [("$type", .string("date"))]
-        if let start { time.append(("$gte", .datetime(start))) }
-        if let end { time.append(("$lte", .datetime(end))) }
+        if let start = bounds.start { time.append(("$gte", .datetime(start))) }
+        if let end = bounds.end { time.append(("$lte", .datetime(end))) }
         var pairs = conditions
         pairs.append(("timestamp", .document(BSONDocument(time))))
         if let after {
@@ -69,7 +62,7 @@ enum MongoKeyset {
     static func pageOptions(order: SortOrder, limit: Int, projection: BSONDocument?) -> BSONDocument {
         var pairs: [(String, BSONValue)] = [("sort", .document(sort(order)))]
         if let projection { pairs.append(("projection", .document(projection))) }
-        let count = Int64(limit) + 1
+        let count = recordsToRead(forPageOf: limit)
         pairs.append(("limit", .int64(count)))
         pairs.append(("batchSize", .int64(count)))
         return BSONDocument(pairs)
@@ -82,12 +75,10 @@ enum MongoKeyset {
         guard limit >= 1 else { throw FieldError("limit", "must be at least 1") }
     }
 
-    /// The position in a cursor this store issued for the query with `fingerprint`.
-    static func position(of cursor: PageCursor?, fingerprint: UInt64) throws(FieldError) -> (timestamp: Int64, id: BSONObjectID)? {
+    /// The position in a cursor this store issued for the query with `identity`.
+    static func position(of cursor: PageCursor?, identity: QueryIdentity) throws(FieldError) -> (timestamp: Int64, id: BSONObjectID)? {
         guard let cursor else { return nil }
-        guard cursor.queryFingerprint == fingerprint else {
-            throw FieldError("cursor", "cursor belongs to a different query (same filters and order are required)")
-        }
+        guard cursor.belongs(to: identity) else { throw FieldError("cursor", PageCursor.otherQueryReason) }
         guard let id = BSONObjectID(bytes: cursor.recordKey) else {
             throw FieldError("cursor", "not a cursor issued by this store")
         }
@@ -103,7 +94,7 @@ enum MongoKeyset {
         order: SortOrder,
         limit: Int,
         projection: BSONDocument?,
-        fingerprint: UInt64,
+        identity: QueryIdentity,
         decode: (StoredDocument) throws -> Record
     ) throws -> Page<Record> {
         var records: [Record] = []
@@ -120,7 +111,7 @@ enum MongoKeyset {
             return true
         }
         guard more, let last else { return Page(records: records, next: nil) }
-        return Page(records: records, next: PageCursor(timestamp: last.timestamp, recordKey: recordKey(last.id), queryFingerprint: fingerprint))
+        return Page(records: records, next: PageCursor(timestamp: last.timestamp, recordKey: recordKey(last.id), query: identity))
     }
 
     /// The newest document (by `(timestamp, _id)`) of a query, if any.

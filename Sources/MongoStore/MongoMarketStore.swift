@@ -140,7 +140,8 @@ public final class MongoMarketStore: MarketStore {
     }
 
     /// `createIndexes`, one index per command: an index that already exists
-    /// with the same definition is a no-op. An existing index with the same
+    /// with the same definition is a no-op. Then the retired indexes
+    /// (`MongoSchema.retiredIndexes`) are dropped where they exist. An existing index with the same
     /// keys under another name, or other options (e.g. left by an older
     /// deployment), is a warning for a plain index and a failure for a unique
     /// one (the idempotency keys must hold).
@@ -161,6 +162,17 @@ public final class MongoMarketStore: MarketStore {
                         continue
                     }
                     throw StoreError.failure("cannot create index \(index.name) on \(index.collection): \(error.message)")
+                }
+            }
+            for retired in MongoSchema.retiredIndexes {
+                do {
+                    _ = try client.command(MongoSchema.dropIndexCommand(collection: retired.collection, name: retired.name, writeConcern: concern))
+                    logger.notice("dropped a retired index", metadata: ["collection": "\(retired.collection)", "index": "\(retired.name)"])
+                } catch let error as MongoError where !error.isUnavailable && (error.code == 26 || error.code == 27) {
+                    // NamespaceNotFound, IndexNotFound: nothing to drop.
+                    continue
+                } catch let error as MongoError where !error.isUnavailable {
+                    throw StoreError.failure("cannot drop the retired index \(retired.name) on \(retired.collection): \(error.message)")
                 }
             }
         }

@@ -9,19 +9,22 @@ struct MongoQuoteRepository: QuoteRepository {
     let ids: ObjectIDGenerator
 
     func insert(_ quotes: [Quote]) async throws -> InsertOutcome {
-        try await MongoInsert.batch(quotes.map(\.document), op: "quotes.insert", collection: MongoSchema.quotes, executor: executor, ids: ids)
+        try await MongoInsert.batch(
+            quotes.map(\.document), op: "quotes.insert", collection: MongoSchema.quotes, executor: executor, ids: ids,
+            keys: quotes.map { BSONDocument([MongoKeyset.equal("symbol", .string($0.symbol)), MongoKeyset.equal("timestamp", .datetime($0.timestamp))]) }
+        )
     }
 
     func query(_ query: QuoteQuery) async throws -> Page<Quote> {
         try MongoKeyset.checkLimit(query.limit)
         guard query.symbol != nil || query.product != nil else { throw FieldError("symbol", "symbol or product is required") }
-        let fingerprint = query.fingerprint
-        let after = try MongoKeyset.position(of: query.after, fingerprint: fingerprint)
+        let identity = query.identity
+        let after = try MongoKeyset.position(of: query.after, identity: identity)
         let filter = MongoKeyset.filter(Self.conditions(query), range: query.range, order: query.order, after: after)
         return try await executor.run("quotes.query") { client in
             try MongoKeyset.readPage(
                 client, collection: MongoSchema.quotes, filter: filter, order: query.order, limit: query.limit,
-                projection: nil, fingerprint: fingerprint, decode: Self.decode
+                projection: nil, identity: identity, decode: Self.decode
             )
         }
     }

@@ -13,9 +13,9 @@ import BSONCore
 ///
 ///     {_id: ObjectId, product, price, timestamp, tick_id, …extra, _deltastore_tick_key: "s:…" | "i:…"}
 ///
-/// `_deltastore_tick_key` is the typed idempotency key (`IdempotencyKey.storageKey`:
+/// `_deltastore_tick_key` is the typed `tick_id` (`IdempotencyKey.storageKey`:
 /// the string "5" and the integer 5 are different keys, int32 and int64 5 the
-/// same one). Reads drop `_id` and the bookkeeping field, so a record comes
+/// same one); with `product` and `timestamp` it is the tick's idempotency key. Reads drop `_id` and the bookkeeping field, so a record comes
 /// back byte for byte as it was sent. A producer document that itself has a
 /// top-level `_deltastore_tick_key` is refused.
 enum MongoSchema {
@@ -76,7 +76,7 @@ enum MongoSchema {
         Index(collection: ticks, keys: [("product", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: ticks, keys: [("timestamp", -1)]),
         Index(
-            collection: ticks, keys: [("product", 1), (tickKeyField, 1)], unique: true,
+            collection: ticks, keys: [("product", 1), (tickKeyField, 1), ("timestamp", 1)], unique: true,
             partialFilter: [tickKeyField: ["$exists": true]]
         ),
         Index(collection: quotes, keys: [("symbol", 1), ("timestamp", -1), ("_id", -1)]),
@@ -99,6 +99,20 @@ enum MongoSchema {
         Index(collection: sessions, keys: [("revoked_at", 1)]),
         Index(collection: sessions, keys: [("expires_at", 1)]),
     ]
+
+    /// Indexes an earlier deltastored created that must not stay: dropped at
+    /// start, after `indexes` exist (so the data is never without a unique
+    /// key). `product_1__deltastore_tick_key_1` made (product, tick_id) the
+    /// tick key, which refused a restarted feed's ticks (tick_id numbered
+    /// from 0 again) as duplicates; (product, tick_id, timestamp) replaced it.
+    static let retiredIndexes: [(collection: String, name: String)] = [
+        (ticks, "product_1_\(tickKeyField)_1"),
+    ]
+
+    /// `dropIndexes` for a retired index.
+    static func dropIndexCommand(collection: String, name: String, writeConcern: MongoWriteConcern) -> BSONDocument {
+        ["dropIndexes": .string(collection), "index": .string(name), "writeConcern": .document(writeConcern.document)]
+    }
 
     /// `createIndexes` for one index.
     static func createIndexesCommand(_ index: Index, writeConcern: MongoWriteConcern) -> BSONDocument {

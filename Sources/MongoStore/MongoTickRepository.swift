@@ -3,8 +3,8 @@ import CMongoC
 import Domain
 
 /// Ticks in `underlying_ticks`: the producer's document plus `_id` and, for a
-/// tick with a `tick_id`, `_deltastore_tick_key` (unique per product, partial
-/// index: ticks without a `tick_id` are never deduplicated).
+/// tick with a `tick_id`, `_deltastore_tick_key` (unique with product and
+/// timestamp, partial index: ticks without a `tick_id` are never deduplicated).
 struct MongoTickRepository: TickRepository {
     let executor: MongoExecutor
     let ids: ObjectIDGenerator
@@ -16,19 +16,32 @@ struct MongoTickRepository: TickRepository {
         try MongoInsert.refuseReservedFields(ticks.map(\.document))
         return try await MongoInsert.batch(
             ticks.map(\.document), op: "ticks.insert", collection: MongoSchema.ticks, executor: executor, ids: ids,
+            keys: ticks.map(Self.keyFilter),
             extras: ticks.map { tick in tick.tickID.map { [(MongoSchema.tickKeyField, BSONValue.string($0.storageKey))] } ?? [] }
         )
     }
 
+    /// The tick stored under `tick`'s idempotency key (product, tick_id,
+    /// timestamp). A tick without `tick_id` has no key (it is never refused
+    /// as a duplicate): its filter matches nothing.
+    static func keyFilter(_ tick: Tick) -> BSONDocument {
+        guard let key = tick.tickID else { return ["_id": ["$exists": false]] }
+        return BSONDocument([
+            MongoKeyset.equal("product", .string(tick.product)),
+            MongoKeyset.equal(MongoSchema.tickKeyField, .string(key.storageKey)),
+            MongoKeyset.equal("timestamp", .datetime(tick.timestamp)),
+        ])
+    }
+
     func query(_ query: TickQuery) async throws -> Page<Tick> {
         try MongoKeyset.checkLimit(query.limit)
-        let fingerprint = query.fingerprint
-        let after = try MongoKeyset.position(of: query.after, fingerprint: fingerprint)
+        let identity = query.identity
+        let after = try MongoKeyset.position(of: query.after, identity: identity)
         let filter = MongoKeyset.filter([MongoKeyset.equal("product", .string(query.product))], range: query.range, order: query.order, after: after)
         return try await executor.run("ticks.query") { client in
             try MongoKeyset.readPage(
                 client, collection: MongoSchema.ticks, filter: filter, order: query.order, limit: query.limit,
-                projection: Self.projection, fingerprint: fingerprint, decode: Self.decode
+                projection: Self.projection, identity: identity, decode: Self.decode
             )
         }
     }

@@ -30,6 +30,11 @@ public struct Arguments: Sendable {
                 throw .invalidArgument(field: key, reason: "given more than once")
             }
         }
+        // The elements of an array argument (the records of a batch) are
+        // checked by their own rules, with their index.
+        if let misnumbered = document.firstMisnumberedArray(intoArrayElements: false) {
+            throw .invalidArgument(field: misnumbered.path, reason: misnumbered.reason)
+        }
         self.values = values
     }
 

@@ -30,11 +30,9 @@ enum KeysetPagination {
         (0..<8).reversed().map { UInt8(truncatingIfNeeded: UInt64(bitPattern: id) >> (8 * UInt64($0))) }
     }
 
-    /// The row id in a cursor this store issued for the query with `fingerprint`.
-    static func rowID(of cursor: PageCursor, fingerprint: UInt64) throws(FieldError) -> Int64 {
-        guard cursor.queryFingerprint == fingerprint else {
-            throw FieldError("cursor", "cursor belongs to a different query (same filters and order are required)")
-        }
+    /// The row id in a cursor this store issued for the query with `identity`.
+    static func rowID(of cursor: PageCursor, identity: QueryIdentity) throws(FieldError) -> Int64 {
+        guard cursor.belongs(to: identity) else { throw FieldError("cursor", PageCursor.otherQueryReason) }
         guard cursor.recordKey.count == 8 else {
             throw FieldError("cursor", "not a cursor issued by this store")
         }
@@ -57,20 +55,16 @@ enum KeysetPagination {
     /// index bound, and the page must not start by skipping every row already
     /// returned.
     static func bind(_ statement: SQLiteStatement, range: TimeRange, order: SortOrder, after: (ts: Int64, id: Int64)?, limit: Int) throws(SQLiteError) {
-        var start = range.start ?? Int64.min
-        var end = range.end ?? Int64.max
+        var bounds = range
         if let after {
-            switch order {
-            case .descending: end = min(end, after.ts)
-            case .ascending: start = max(start, after.ts)
-            }
+            bounds = range.narrowed(after: after.ts, order: order)
             try statement.bind(":after_ts", after.ts)
             try statement.bind(":after_id", after.id)
         }
-        try statement.bind(":start", start)
-        try statement.bind(":end", end)
+        try statement.bind(":start", bounds.start ?? Int64.min)
+        try statement.bind(":end", bounds.end ?? Int64.max)
         // One more than asked for: its presence means another page follows.
-        try statement.bind(":limit", Int64(limit) + 1)
+        try statement.bind(":limit", recordsToRead(forPageOf: limit))
     }
 
     /// Steps the bound statement: at most `limit` records, and `next` when a
@@ -78,7 +72,7 @@ enum KeysetPagination {
     static func readPage<Record: Sendable>(
         _ statement: SQLiteStatement,
         limit: Int,
-        fingerprint: UInt64,
+        identity: QueryIdentity,
         decode: (SQLiteStatement) throws -> Record
     ) throws -> Page<Record> {
         var records: [Record] = []
@@ -90,7 +84,7 @@ enum KeysetPagination {
         guard let last, records.count == limit, try statement.step() else {
             return Page(records: records, next: nil)
         }
-        return Page(records: records, next: PageCursor(timestamp: last.ts, recordKey: recordKey(last.id), queryFingerprint: fingerprint))
+        return Page(records: records, next: PageCursor(timestamp: last.ts, recordKey: recordKey(last.id), query: identity))
     }
 
     /// The stored document in `column`, checked to be well-formed BSON (a

@@ -80,6 +80,18 @@ enum Migrations {
         ),
         // Auth (issue 5): see `SQLiteUserRepository` and `SQLiteSessionRepository`.
         Migration(version: 2, summary: "users, sessions", sql: AuthSchema.migration2),
+        // Ticks are the same tick when (product, tick_id, timestamp) are: a
+        // feed that numbers tick_id from 0 again after a restart sends new
+        // ticks, not duplicates. Every database that held the old, stricter
+        // key also holds the new one, so the index builds on any file.
+        Migration(
+            version: 3,
+            summary: "tick idempotency key (product, tick_id, timestamp)",
+            sql: """
+            CREATE UNIQUE INDEX ticks_product_tick_key_ts ON ticks (product, tick_key, ts) WHERE tick_key IS NOT NULL;
+            DROP INDEX ticks_product_tick_key;
+            """
+        ),
     ]
 
     /// The version a database has once every migration is applied.

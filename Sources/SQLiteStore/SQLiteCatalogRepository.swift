@@ -1,3 +1,4 @@
+import BSONCore
 import Domain
 
 /// Products and expiries, from the small `products` and `expiries` tables.
@@ -36,29 +37,24 @@ struct SQLiteCatalogRepository: CatalogRepository {
     }
 
     /// Inserts a batch of records that name a product and an expiry (quotes,
-    /// chains) with `sql` (`INSERT OR IGNORE`, one row per record, bound by
-    /// `bind`), then remembers the products and expiries of the records
-    /// actually stored: a duplicate carrying another product must not make
-    /// that product appear. Runs inside the caller's write transaction.
+    /// chains) with `IdempotentInsert`, then remembers the products and
+    /// expiries of the records actually stored: a duplicate or a conflict
+    /// carrying another product must not make that product appear. Runs
+    /// inside the caller's write transaction.
     static func insertCataloged<Record>(
-        _ records: [Record], sql: String, on connection: SQLiteConnection,
-        product: (Record) -> String, expiry: (Record) -> String, bind: (SQLiteStatement, Record) throws -> Void
+        _ records: [Record], statements: IdempotentInsert.Statements, on connection: SQLiteConnection,
+        product: (Record) -> String, expiry: (Record) -> String, document: (Record) -> BSONDocument,
+        bind: (SQLiteStatement, Record) throws -> Void, bindKey: (SQLiteStatement, Record) throws -> Void
     ) throws -> InsertOutcome {
-        var stored: [Record] = []
-        try connection.withStatement(sql) { statement in
-            for record in records {
-                try bind(statement, record)
-                try statement.run()
-                if connection.changes > 0 { stored.append(record) }
-                statement.reset()
-            }
-        }
+        let (outcome, stored) = try IdempotentInsert.run(
+            records, on: connection, statements: statements, document: document, bind: bind, bindKey: bindKey
+        )
         try remember(
             products: Set(stored.map(product)),
             expiries: Set(stored.map { ProductExpiry(product: product($0), expiry: expiry($0)) }),
             on: connection
         )
-        return InsertOutcome(inserted: stored.count, duplicates: records.count - stored.count)
+        return outcome
     }
 
     /// Records products and (product, expiry) pairs; runs inside the insert

@@ -8,9 +8,10 @@ import Domain
 struct SQLiteChainRepository: ChainRepository {
     let executor: StoreExecutor
 
-    static let insertSQL = """
-        INSERT INTO chains (product, expiry, ts, doc) VALUES (:product, :expiry, :ts, :doc) ON CONFLICT DO NOTHING
-        """
+    static let insertStatements = IdempotentInsert.Statements(
+        insert: "INSERT INTO chains (product, expiry, ts, doc) VALUES (:product, :expiry, :ts, :doc) ON CONFLICT DO NOTHING",
+        storedByKey: "SELECT doc FROM chains WHERE product = :product AND expiry = :expiry AND ts = :ts"
+    )
 
     static let columns = "id, ts, product, expiry, doc"
 
@@ -43,23 +44,30 @@ struct SQLiteChainRepository: ChainRepository {
             guard !chains.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
             return try connection.writeTransaction {
                 try SQLiteCatalogRepository.insertCataloged(
-                    chains, sql: Self.insertSQL, on: connection, product: \.product, expiry: \.expiry
-                ) { statement, chain in
-                    try statement.bind(":product", chain.product)
-                    try statement.bind(":expiry", chain.expiry)
-                    try statement.bind(":ts", chain.timestamp)
-                    try statement.bind(":doc", blob: chain.document.bytes)
-                }
+                    chains, statements: Self.insertStatements, on: connection, product: \.product, expiry: \.expiry, document: \.document,
+                    bind: { statement, chain in
+                        try Self.bindKey(statement, chain)
+                        try statement.bind(":doc", blob: chain.document.bytes)
+                    },
+                    bindKey: Self.bindKey
+                )
             }
         }
+    }
+
+    /// Binds the idempotency key (product, expiry, ts).
+    static func bindKey(_ statement: SQLiteStatement, _ chain: Chain) throws {
+        try statement.bind(":product", chain.product)
+        try statement.bind(":expiry", chain.expiry)
+        try statement.bind(":ts", chain.timestamp)
     }
 
     func query(_ query: ChainQuery) async throws -> Page<Chain> {
         try KeysetPagination.checkLimit(query.limit)
         let shape: Shape = query.expiry == nil ? .byProduct : .byProductAndExpiry
-        let fingerprint = query.fingerprint
+        let identity = query.identity
         let after = try query.after.map { cursor throws(FieldError) in
-            (ts: cursor.timestamp, id: try KeysetPagination.rowID(of: cursor, fingerprint: fingerprint))
+            (ts: cursor.timestamp, id: try KeysetPagination.rowID(of: cursor, identity: identity))
         }
         let sql = Self.querySQL(shape: shape, order: query.order, afterCursor: after != nil)
         let page = try await executor.read { connection in
@@ -67,7 +75,7 @@ struct SQLiteChainRepository: ChainRepository {
                 try statement.bind(":product", query.product)
                 if let expiry = query.expiry { try statement.bind(":expiry", expiry) }
                 try KeysetPagination.bind(statement, range: query.range, order: query.order, after: after, limit: query.limit)
-                return try KeysetPagination.readPage(statement, limit: query.limit, fingerprint: fingerprint, decode: Self.decode)
+                return try KeysetPagination.readPage(statement, limit: query.limit, identity: identity, decode: Self.decode)
             }
         }
         guard let fields = query.fields else { return page }

@@ -8,10 +8,13 @@ import Domain
 struct SQLiteQuoteRepository: QuoteRepository {
     let executor: StoreExecutor
 
-    static let insertSQL = """
-        INSERT INTO quotes (symbol, product, expiry, option_type, strike, ts, doc) \
-        VALUES (:symbol, :product, :expiry, :option_type, :strike, :ts, :doc) ON CONFLICT DO NOTHING
-        """
+    static let insertStatements = IdempotentInsert.Statements(
+        insert: """
+            INSERT INTO quotes (symbol, product, expiry, option_type, strike, ts, doc) \
+            VALUES (:symbol, :product, :expiry, :option_type, :strike, :ts, :doc) ON CONFLICT DO NOTHING
+            """,
+        storedByKey: "SELECT doc FROM quotes WHERE symbol = :symbol AND ts = :ts"
+    )
 
     static let columns = "id, ts, symbol, product, strike, expiry, option_type, doc"
 
@@ -48,16 +51,21 @@ struct SQLiteQuoteRepository: QuoteRepository {
             guard !quotes.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
             return try connection.writeTransaction {
                 try SQLiteCatalogRepository.insertCataloged(
-                    quotes, sql: Self.insertSQL, on: connection, product: \.product, expiry: \.expiry
-                ) { statement, quote in
-                    try statement.bind(":symbol", quote.symbol)
-                    try statement.bind(":product", quote.product)
-                    try statement.bind(":expiry", quote.expiry)
-                    try statement.bind(":option_type", quote.optionType.rawValue)
-                    try statement.bind(":strike", quote.strike)
-                    try statement.bind(":ts", quote.timestamp)
-                    try statement.bind(":doc", blob: quote.document.bytes)
-                }
+                    quotes, statements: Self.insertStatements, on: connection, product: \.product, expiry: \.expiry, document: \.document,
+                    bind: { statement, quote in
+                        try statement.bind(":symbol", quote.symbol)
+                        try statement.bind(":product", quote.product)
+                        try statement.bind(":expiry", quote.expiry)
+                        try statement.bind(":option_type", quote.optionType.rawValue)
+                        try statement.bind(":strike", quote.strike)
+                        try statement.bind(":ts", quote.timestamp)
+                        try statement.bind(":doc", blob: quote.document.bytes)
+                    },
+                    bindKey: { statement, quote in
+                        try statement.bind(":symbol", quote.symbol)
+                        try statement.bind(":ts", quote.timestamp)
+                    }
+                )
             }
         }
     }
@@ -72,9 +80,9 @@ struct SQLiteQuoteRepository: QuoteRepository {
         } else {
             throw FieldError("symbol", "symbol or product is required")
         }
-        let fingerprint = query.fingerprint
+        let identity = query.identity
         let after = try query.after.map { cursor throws(FieldError) in
-            (ts: cursor.timestamp, id: try KeysetPagination.rowID(of: cursor, fingerprint: fingerprint))
+            (ts: cursor.timestamp, id: try KeysetPagination.rowID(of: cursor, identity: identity))
         }
         let sql = Self.querySQL(shape: shape, order: query.order, afterCursor: after != nil)
         return try await executor.read { connection in
@@ -86,7 +94,7 @@ struct SQLiteQuoteRepository: QuoteRepository {
                 try statement.bind(":strike_min", query.strikeMin)
                 try statement.bind(":strike_max", query.strikeMax)
                 try KeysetPagination.bind(statement, range: query.range, order: query.order, after: after, limit: query.limit)
-                return try KeysetPagination.readPage(statement, limit: query.limit, fingerprint: fingerprint, decode: Self.decode)
+                return try KeysetPagination.readPage(statement, limit: query.limit, identity: identity, decode: Self.decode)
             }
         }
     }

@@ -3,14 +3,21 @@ import Domain
 
 /// Ticks in the `ticks` table: the producer's document in `doc`, plus the
 /// columns the queries need (product, ts, price) and `tick_key`, the typed
-/// `tick_id` whose partial unique index makes re-sent ticks duplicates.
+/// `tick_id`: the partial unique index on (product, tick_key, ts) makes a
+/// re-sent tick a duplicate while a restarted feed's reused `tick_id` with a
+/// new timestamp is a new tick.
 struct SQLiteTickRepository: TickRepository {
     let executor: StoreExecutor
 
-    static let insertSQL = """
-        INSERT INTO ticks (product, ts, price, tick_key, doc) VALUES (:product, :ts, :price, :tick_key, :doc) \
-        ON CONFLICT DO NOTHING
-        """
+    /// The unique (product, tick_key, ts) index (partial: ticks with a
+    /// `tick_id`) is the idempotency key.
+    static let insertStatements = IdempotentInsert.Statements(
+        insert: """
+            INSERT INTO ticks (product, ts, price, tick_key, doc) VALUES (:product, :ts, :price, :tick_key, :doc) \
+            ON CONFLICT DO NOTHING
+            """,
+        storedByKey: "SELECT doc FROM ticks WHERE product = :product AND tick_key = :tick_key AND ts = :ts"
+    )
 
     static let columns = "id, ts, product, price, doc"
     /// Ticks have one query shape: by product.
@@ -34,39 +41,43 @@ struct SQLiteTickRepository: TickRepository {
         try await executor.write { connection in
             guard !ticks.isEmpty else { return InsertOutcome(inserted: 0, duplicates: 0) }
             return try connection.writeTransaction {
-                var stored: [Tick] = []
-                try connection.withStatement(Self.insertSQL) { statement in
-                    for tick in ticks {
-                        try statement.bind(":product", tick.product)
-                        try statement.bind(":ts", tick.timestamp)
+                let (outcome, stored) = try IdempotentInsert.run(
+                    ticks, on: connection, statements: Self.insertStatements, document: \.document,
+                    bind: { statement, tick in
+                        try Self.bindKey(statement, tick)
                         try statement.bind(":price", tick.price)
-                        try statement.bind(":tick_key", tick.tickID?.storageKey)
                         try statement.bind(":doc", blob: tick.document.bytes)
-                        try statement.run()
-                        if connection.changes > 0 { stored.append(tick) }
-                        statement.reset()
-                    }
-                }
+                    },
+                    bindKey: Self.bindKey
+                )
+                // Only records actually stored name products: a duplicate or a
+                // conflict carrying another product must not make it appear.
                 try SQLiteCatalogRepository.remember(products: Set(stored.map(\.product)), on: connection)
-                // Only records actually stored name products and expiries: a duplicate
-                // carrying another product must not make that product appear.
-                return InsertOutcome(inserted: stored.count, duplicates: ticks.count - stored.count)
+                return outcome
             }
         }
     }
 
+    /// Binds the idempotency key (product, tick_key, ts); `tick_key` is NULL
+    /// for a tick without `tick_id` (never a duplicate).
+    static func bindKey(_ statement: SQLiteStatement, _ tick: Tick) throws {
+        try statement.bind(":product", tick.product)
+        try statement.bind(":tick_key", tick.tickID?.storageKey)
+        try statement.bind(":ts", tick.timestamp)
+    }
+
     func query(_ query: TickQuery) async throws -> Page<Tick> {
         try KeysetPagination.checkLimit(query.limit)
-        let fingerprint = query.fingerprint
+        let identity = query.identity
         let after = try query.after.map { cursor throws(FieldError) in
-            (ts: cursor.timestamp, id: try KeysetPagination.rowID(of: cursor, fingerprint: fingerprint))
+            (ts: cursor.timestamp, id: try KeysetPagination.rowID(of: cursor, identity: identity))
         }
         let sql = Self.querySQL(order: query.order, afterCursor: after != nil)
         return try await executor.read { connection in
             try connection.withStatement(sql) { statement in
                 try statement.bind(":product", query.product)
                 try KeysetPagination.bind(statement, range: query.range, order: query.order, after: after, limit: query.limit)
-                return try KeysetPagination.readPage(statement, limit: query.limit, fingerprint: fingerprint, decode: Self.decode)
+                return try KeysetPagination.readPage(statement, limit: query.limit, identity: identity, decode: Self.decode)
             }
         }
     }

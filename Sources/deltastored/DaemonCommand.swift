@@ -156,6 +156,18 @@ struct DaemonCommand: AsyncParsableCommand {
             try? await threadPool.shutdownGracefully()
             throw ExitCode.failure
         }
+        // [records] The secret of page cursors, kept in the state directory.
+        let cursorKey: CursorKey
+        do {
+            let (key, origin) = try CursorKeyFile.loadOrCreate(directory: locations.stateDirectory)
+            cursorKey = key
+            logger.info("cursor key \(origin == .created ? "created" : "loaded")", metadata: ["path": "\(locations.stateDirectory)/\(CursorKeyFile.fileName)"])
+        } catch {
+            logger.critical("\(error)")
+            await marketStore.close()
+            try? await threadPool.shutdownGracefully()
+            throw ExitCode.failure
+        }
         // [auth] Key ring, password hashing, sessions, the auth.* operations, key reload step (AuthSetup.swift).
         let authSetup: AuthSetup.Running
         do {
@@ -180,7 +192,7 @@ struct DaemonCommand: AsyncParsableCommand {
         )
         let dispatcher = Dispatcher(
             info: info,
-            operations: MarketDataOperations.all(store: marketStore, info: info) + authSetup.operations + [reloader.operation()],
+            operations: MarketDataOperations.all(store: marketStore, info: info, cursorKey: cursorKey) + authSetup.operations + [reloader.operation()],
             access: access
         )
 

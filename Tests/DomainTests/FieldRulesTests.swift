@@ -35,6 +35,22 @@ final class FieldRulesTests: XCTestCase {
         }
     }
 
+    /// A record's time lies in years 1 to 9999: the limits themselves are
+    /// accepted, one millisecond beyond them and the Int64 extremes are refused
+    /// with a reason that states the range.
+    func testDatetimeIsWithinYearsOneToNineThousandNineHundredNinetyNine() throws {
+        for good in [RecordTime.earliest, RecordTime.latest, 0, -1, 1_738_228_500_000] {
+            XCTAssertEqual(try FieldRules.datetime(.datetime(good), field: "timestamp"), good)
+        }
+        for bad in [Int64.min, Int64.min + 1, RecordTime.earliest - 1, RecordTime.latest + 1, Int64.max] {
+            XCTAssertThrowsError(try FieldRules.datetime(.datetime(bad), field: "timestamp"), "\(bad)") { error in
+                let fieldError = error as? FieldError
+                XCTAssertEqual(fieldError?.field, "timestamp")
+                XCTAssertTrue(fieldError?.reason.contains("0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z") ?? false, "\(String(describing: fieldError))")
+            }
+        }
+    }
+
     func testCalendarDates() {
         for good in ["2025-01-30", "2024-02-29", "2000-02-29", "1999-12-31"] {
             XCTAssertTrue(FieldRules.isCalendarDate(good), good)

@@ -23,6 +23,41 @@ final class OHLCTests: XCTestCase {
         ])
     }
 
+    /// The window start of every Int64 is computed without trapping: nil where
+    /// it would lie below Int64.min, exact everywhere else.
+    func testBucketStartIsTotalOverInt64() {
+        for window in BarWindow.allCases {
+            let width = window.milliseconds
+            XCTAssertNil(window.bucketStart(.min), "\(window): the window of -2^63 starts below Int64.min")
+            XCTAssertNil(window.bucketStart(.min + 1))
+            XCTAssertEqual(window.bucketStart(.max), Int64.max - Int64.max % width)
+            XCTAssertEqual(window.bucketStart(RecordTime.earliest), RecordTime.earliest, "year 1 starts on a whole hour")
+            XCTAssertEqual(window.bucketStart(RecordTime.latest), RecordTime.latest + 1 - width)
+            // The smallest timestamp whose window start exists.
+            let firstWhole = Int64.min + (width - Int64.min % width) % width
+            XCTAssertEqual(window.bucketStart(firstWhole), firstWhole)
+            XCTAssertNil(window.bucketStart(firstWhole - 1))
+        }
+    }
+
+    /// Ticks outside the record range (only an old store can hold them) and
+    /// non-finite prices are skipped, never folded or trapped on.
+    func testBuilderSkipsTicksOutsideTheRecordRange() {
+        var builder = BarBuilder(window: .oneMinute, limit: 10)
+        XCTAssertTrue(builder.add(timestamp: .max, price: 5))
+        XCTAssertTrue(builder.add(timestamp: RecordTime.latest, price: 4))
+        XCTAssertTrue(builder.add(timestamp: 0, price: .nan))
+        XCTAssertTrue(builder.add(timestamp: 0, price: 3))
+        XCTAssertTrue(builder.add(timestamp: RecordTime.earliest, price: 2))
+        XCTAssertTrue(builder.add(timestamp: RecordTime.earliest - 1, price: 1))
+        XCTAssertTrue(builder.add(timestamp: .min, price: 1))
+        XCTAssertEqual(builder.bars, [
+            Bar(start: RecordTime.earliest, open: 2, high: 2, low: 2, close: 2, count: 1),
+            Bar(start: 0, open: 3, high: 3, low: 3, close: 3, count: 1),
+            Bar(start: RecordTime.latest + 1 - 60_000, open: 4, high: 4, low: 4, close: 4, count: 1),
+        ])
+    }
+
     func testBuilderStopsAfterLimitBars() {
         var builder = BarBuilder(window: .oneMinute, limit: 2)
         XCTAssertTrue(builder.add(timestamp: 125_000, price: 3))

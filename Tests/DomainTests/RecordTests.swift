@@ -1,5 +1,6 @@
 import BSONCore
 import Domain
+import TestSupport
 import XCTest
 
 /// Tick, Quote and Chain validation (Tick.swift, Quote.swift, Chain.swift).
@@ -71,5 +72,33 @@ final class RecordTests: XCTestCase {
         XCTAssertThrowsError(try Chain(document: chain.setting("spot_price", .double(.nan)))) { error in
             XCTAssertEqual((error as? FieldError)?.field, "spot_price")
         }
+    }
+
+    /// Every kind of record refuses an array numbered other than "0", "1", …,
+    /// at any depth, naming the array by its path; and a timestamp outside
+    /// years 1 to 9999.
+    func testRecordsRefuseMisnumberedArraysAndTimesOutOfRange() throws {
+        let head = RawBSON.element(0x02, "product", RawBSON.string(Array("NIFTY".utf8)))
+            + RawBSON.element(0x01, "price", withUnsafeBytes(of: (1.5).bitPattern.littleEndian) { Array($0) })
+            + RawBSON.element(0x09, "timestamp", withUnsafeBytes(of: Int64(1_738_228_500_000).littleEndian) { Array($0) })
+            + RawBSON.element(0x02, "expiry", RawBSON.string(Array("2025-01-30".utf8)))
+        let nested = RawBSON.element(0x03, "meta", RawBSON.document(RawBSON.array("tags", keys: ["0", "0"])))
+        let tick = try BSONDocument(validating: RawBSON.document([head, nested]))
+        XCTAssertThrowsError(try Tick(document: tick)) { error in
+            XCTAssertEqual((error as? FieldError)?.field, "meta.tags")
+            XCTAssertTrue((error as? FieldError)?.reason.contains("element 1 has the key \"0\"") ?? false)
+        }
+        let chain = try BSONDocument(validating: RawBSON.document([head, RawBSON.array("calls", keys: ["0", "2"])]))
+        XCTAssertThrowsError(try Chain(document: chain)) { error in
+            XCTAssertEqual((error as? FieldError)?.field, "calls")
+        }
+        for bad in [Int64.min, RecordTime.earliest - 1, RecordTime.latest + 1, Int64.max] {
+            let document: BSONDocument = ["product": "NIFTY", "price": 1.0, "timestamp": .datetime(bad)]
+            XCTAssertThrowsError(try Tick(document: document)) { error in
+                XCTAssertEqual((error as? FieldError)?.field, "timestamp")
+            }
+        }
+        XCTAssertNoThrow(try Tick(document: ["product": "NIFTY", "price": 1.0, "timestamp": .datetime(RecordTime.earliest)]))
+        XCTAssertNoThrow(try Tick(document: ["product": "NIFTY", "price": 1.0, "timestamp": .datetime(RecordTime.latest)]))
     }
 }

@@ -18,8 +18,8 @@ final class MarketDataTests: DaemonTestCase {
     func testTicksInsertQueryLatestAndPaginate() throws {
         try start()
         let ticks: [BSONValue] = (0..<25).map { MarketFixtures.tick(Int64($0) * 1000, price: 100 + Double($0), id: "t\($0)") }
-        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 25, "duplicates": 0])
-        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(Array(ticks.prefix(5)))]), ["inserted": 0, "duplicates": 5])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 25, "duplicates": 0, "conflicts": []])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(Array(ticks.prefix(5)))]), ["inserted": 0, "duplicates": 5, "conflicts": []])
 
         let latest = try session.result("ticks.latest", ["product": "NIFTY"])
         XCTAssertEqual(latest["tick"], ticks.last)

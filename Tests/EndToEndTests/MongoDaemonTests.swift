@@ -73,17 +73,20 @@ final class MongoDaemonTests: DaemonTestCase {
 
         // Ticks: insert, a retried batch, pagination both ways, a range, latest.
         let ticks: [BSONValue] = (0..<25).map { MarketFixtures.tick(Int64($0) * 1000, price: 100 + Double($0), id: "t\($0)") }
-        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 25, "duplicates": 0])
-        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 0, "duplicates": 25], "a retried batch is all duplicates")
-        XCTAssertEqual(try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(99_000, id: "t3"), MarketFixtures.tick(25_000, id: "t25")]]), ["inserted": 1, "duplicates": 1])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 25, "duplicates": 0, "conflicts": []])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(ticks)]), ["inserted": 0, "duplicates": 25, "conflicts": []], "a retried batch is all duplicates")
+        // A restarted feed reuses tick_id t3 with a new timestamp: a new tick. t4 with its stored
+        // timestamp but another price is a conflict (item 2), not stored.
+        let restarted = [MarketFixtures.tick(99_000, id: "t3"), MarketFixtures.tick(25_000, id: "t25"), MarketFixtures.tick(4_000, price: 1, id: "t4")]
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(restarted)]), ["inserted": 2, "duplicates": 0, "conflicts": [2]])
         let ascending = try allPages("ticks.query", ["product": "NIFTY", "limit": 7, "order": "asc"], key: "ticks")
-        XCTAssertEqual(ascending.records, ticks + [MarketFixtures.tick(25_000, id: "t25")], "every tick once, in order, every field as sent")
+        XCTAssertEqual(ascending.records, ticks + [restarted[1], restarted[0]], "every tick once, in order, every field as sent")
         XCTAssertEqual(ascending.pages, 4)
         let descending = try allPages("ticks.query", ["product": "NIFTY", "limit": 10], key: "ticks")
-        XCTAssertEqual(descending.records, (ticks + [MarketFixtures.tick(25_000, id: "t25")]).reversed())
+        XCTAssertEqual(descending.records, (ticks + [restarted[1], restarted[0]]).reversed())
         let range = try session.result("ticks.query", ["product": "NIFTY", "start": .datetime(base + 5000), "end": .datetime(base + 7000)])
         XCTAssertEqual(range["ticks"]?.arrayValue, [ticks[7], ticks[6], ticks[5]])
-        XCTAssertEqual(try session.result("ticks.latest", ["product": "NIFTY"])["tick"], MarketFixtures.tick(25_000, id: "t25"))
+        XCTAssertEqual(try session.result("ticks.latest", ["product": "NIFTY"])["tick"], restarted[0])
         XCTAssertEqual(try session.error("ticks.latest", ["product": "NOPE"])["code"], "NOT_FOUND")
 
         // OHLC.
@@ -102,8 +105,8 @@ final class MongoDaemonTests: DaemonTestCase {
                 for type in ["CALL", "PUT"] { quotes.append(quote(strike: strike, type: type, at: Int64(minute) * 60_000)) }
             }
         }
-        XCTAssertEqual(try session.result("quotes.insert", ["quotes": .array(quotes)]), ["inserted": 18, "duplicates": 0])
-        XCTAssertEqual(try session.result("quotes.insert", ["quotes": .array(quotes)]), ["inserted": 0, "duplicates": 18])
+        XCTAssertEqual(try session.result("quotes.insert", ["quotes": .array(quotes)]), ["inserted": 18, "duplicates": 0, "conflicts": []])
+        XCTAssertEqual(try session.result("quotes.insert", ["quotes": .array(quotes)]), ["inserted": 0, "duplicates": 18, "conflicts": []])
         let calls = try session.result("quotes.query", ["product": "NIFTY", "option_type": "CALL", "strike_min": 21_600, "strike_max": 21_700, "order": "asc"])
         XCTAssertEqual(calls["quotes"]?.arrayValue, quotes.filter {
             $0.documentValue?["option_type"] == "CALL" && ($0.documentValue?["strike"]?.doubleValue ?? 0) >= 21_600
@@ -121,8 +124,8 @@ final class MongoDaemonTests: DaemonTestCase {
                 "calls": [quotes[0]], "puts": [quotes[1]], "timestamp": .datetime(base + Int64(n) * 60_000),
             ])
         }
-        XCTAssertEqual(try session.result("chains.insert", ["chains": .array(chains)]), ["inserted": 5, "duplicates": 0])
-        XCTAssertEqual(try session.result("chains.insert", ["chains": [chains[4]]]), ["inserted": 0, "duplicates": 1])
+        XCTAssertEqual(try session.result("chains.insert", ["chains": .array(chains)]), ["inserted": 5, "duplicates": 0, "conflicts": []])
+        XCTAssertEqual(try session.result("chains.insert", ["chains": [chains[4]]]), ["inserted": 0, "duplicates": 1, "conflicts": []])
         XCTAssertEqual(try session.result("chains.latest", ["product": "NIFTY", "expiry": "2025-02-06"])["chain"], chains[4])
         let projected = try session.result("chains.query", ["product": "NIFTY", "fields": ["pcr_oi"], "limit": 1])
         let newest = try XCTUnwrap(chains[4].documentValue)
@@ -222,7 +225,7 @@ final class MongoDaemonTests: DaemonTestCase {
         try standIn.start()
         _ = try waitForHealth("ok")
         XCTAssertEqual(try session.result("ticks.query", ["product": "NIFTY"])["ticks"]?.arrayValue, [MarketFixtures.tick(0, id: "kept")])
-        XCTAssertEqual(try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0, id: "kept"), MarketFixtures.tick(1, id: "new")]]), ["inserted": 1, "duplicates": 1])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": [MarketFixtures.tick(0, id: "kept"), MarketFixtures.tick(1, id: "new")]]), ["inserted": 1, "duplicates": 1, "conflicts": []])
         XCTAssertTrue(daemon.process.isRunning, "the daemon never exited")
         XCTAssertEqual(runningDaemons.count, 1)
         XCTAssertTrue(daemon.log.contains("MongoDB is unavailable"), daemon.log)
@@ -237,7 +240,7 @@ final class MongoDaemonTests: DaemonTestCase {
         XCTAssertTrue(standIn.waitForExit(timeout: 5))
         try standIn.start()
         _ = try waitForHealth("ok")
-        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(batch)]), ["inserted": 20, "duplicates": 10])
+        XCTAssertEqual(try session.result("ticks.insert", ["ticks": .array(batch)]), ["inserted": 20, "duplicates": 10, "conflicts": []])
         XCTAssertEqual(try allPages("ticks.query", ["product": "NIFTY", "limit": 100, "order": "asc"], key: "ticks").records, batch)
     }
 

@@ -34,10 +34,15 @@ final class ProtocolVectorTests: DaemonTestCase {
             XCTAssertNotNil(twin, base)
             XCTAssertEqual(printed, twin, "\(base): .bson and .json disagree")
             // Same bytes: the twin parsed back gives the .bson exactly (libbson's JSON
-            // parser stops short of the frame depth limit, and the project's reader
-            // refuses text with a NUL, as stores do; such vectors are checked above
-            // only, and by generate.py with pymongo).
+            // parser stops short of the frame depth limit, the project's reader
+            // refuses text with a NUL, as stores do, and JSON cannot write an
+            // array's keys; such vectors are checked above only, and by
+            // generate.py with pymongo).
             let holdsNUL = try BSONDocument.validatingSpecification(bson.bytes).firstEmbeddedNUL != nil
+            if let misnumbered = bson.firstMisnumberedArray() {
+                XCTAssertTrue(base.contains("misnumbered"), "\(base): an array numbered otherwise than 0, 1, … (\(misnumbered))")
+                continue
+            }
             switch Result(catching: { () throws(BSONError) -> BSONDocument in try BSONDocument(extendedJSON: json) }) {
             case .success(let parsed):
                 XCTAssertEqual(parsed, bson, "\(base): .json does not encode to the .bson bytes")

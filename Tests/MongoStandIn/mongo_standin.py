@@ -652,6 +652,27 @@ def cmd_list_indexes(server, db_name, command):
     return server.open_cursor("%s.$cmd.listIndexes.%s" % (db_name, name), [dict(spec) for spec in catalog.values()], batch_size, False)
 
 
+def cmd_drop_indexes(server, db_name, command):
+    """dropIndexes of one index by name (the form deltastore uses)."""
+    name = collection_name(command, "dropIndexes")
+    check_write_concern(command)
+    index_name = command.get("index")
+    if not isinstance(index_name, str):
+        raise not_supported("dropIndexes of %r (only one index, by name)" % (index_name,))
+    catalog = server.indexes.get((db_name, name))
+    if catalog is None:
+        raise CommandError(26, "NamespaceNotFound", "ns not found %s.%s" % (db_name, name))
+    if index_name == "_id_":
+        raise CommandError(72, "InvalidOptions", "cannot drop _id index")
+    if index_name not in catalog:
+        raise CommandError(27, "IndexNotFound", "index not found with name [%s]" % index_name)
+    before = len(catalog)
+    del catalog[index_name]
+    server.unique_keys.pop((db_name, name, index_name), None)
+    server.snapshot()
+    return {"nIndexesWas": before, "ok": 1.0}
+
+
 def cmd_list_collections(server, db_name, command):
     names = sorted(set(server.client[db_name].list_collection_names()) | {n for (d, n) in server.indexes if d == db_name})
     filter_ = command.get("filter") or {}
@@ -845,6 +866,7 @@ COMMANDS = {
     "killCursors": cmd_kill_cursors,
     "createIndexes": cmd_create_indexes,
     "listIndexes": cmd_list_indexes,
+    "dropIndexes": cmd_drop_indexes,
     "listCollections": cmd_list_collections,
     "distinct": cmd_distinct,
     "aggregate": cmd_aggregate,

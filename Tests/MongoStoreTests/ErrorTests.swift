@@ -137,10 +137,10 @@ struct ErrorTests {
         try await withStandIn { _, store in
             let query = TickQuery(product: "NIFTY", limit: 1)
             var sqliteStyle = query
-            sqliteStyle.after = PageCursor(timestamp: marketOpen, recordKey: [0, 0, 0, 0, 0, 0, 0, 1], queryFingerprint: query.fingerprint)
+            sqliteStyle.after = PageCursor(timestamp: marketOpen, recordKey: [0, 0, 0, 0, 0, 0, 0, 1], query: query.identity)
             await #expect(throws: FieldError("cursor", "not a cursor issued by this store")) { _ = try await store.ticks.query(sqliteStyle) }
             var otherQuery = query
-            otherQuery.after = PageCursor(timestamp: marketOpen, recordKey: BSONObjectID().bytes, queryFingerprint: query.fingerprint &+ 1)
+            otherQuery.after = PageCursor(timestamp: marketOpen, recordKey: BSONObjectID().bytes, query: TickQuery(product: "BANKNIFTY", limit: 1).identity)
             await #expect(throws: FieldError.self) { _ = try await store.ticks.query(otherQuery) }
         }
     }

@@ -16,7 +16,7 @@ struct SchemaTests {
             ["name": "product_1_timestamp_-1__id_-1", "key": ["product": 1, "timestamp": -1, "_id": -1]],
             ["name": "timestamp_-1", "key": ["timestamp": -1]],
             [
-                "name": "product_1__deltastore_tick_key_1", "key": ["product": 1, "_deltastore_tick_key": 1], "unique": true,
+                "name": "product_1__deltastore_tick_key_1_timestamp_1", "key": ["product": 1, "_deltastore_tick_key": 1, "timestamp": 1], "unique": true,
                 "partialFilterExpression": ["_deltastore_tick_key": ["$exists": true]],
             ],
         ],
@@ -82,6 +82,42 @@ struct SchemaTests {
                 #expect(listed.map(Self.essentials) == expected.map(Self.essentials), "\(collection) after a second open")
             }
             await again.close()
+        }
+    }
+
+    /// A database indexed by an earlier deltastored, whose tick key was
+    /// (product, tick_id), gets the new key (product, tick_id, timestamp) and
+    /// loses the old index at start, keeping its ticks: then a restarted
+    /// feed's ticks (tick_id reused, new timestamps) are stored, and the old
+    /// ticks re-sent are duplicates.
+    @Test func theRetiredTickKeyIndexIsReplacedAtStart() async throws {
+        try await withBareStandIn { standIn in
+            let uri = standIn.uri(database: "deltastore_test")
+            let seeded = try await MongoMarketStore.open(uri: uri, threadPool: mongoTestThreads, logger: quietLogger)
+            let old = try (0..<3).map { try Make.tick("NIFTY", at: marketOpen + Int64($0) * 1_000, price: 100, tickID: .int32(Int32($0))) }
+            #expect(try await seeded.ticks.insert(old) == InsertOutcome(inserted: 3, duplicates: 0))
+            // Make the collection look as the earlier deltastored left it.
+            _ = try await seeded.runCommand(["dropIndexes": "underlying_ticks", "index": "product_1__deltastore_tick_key_1_timestamp_1"])
+            _ = try await seeded.runCommand([
+                "createIndexes": "underlying_ticks",
+                "indexes": [[
+                    "key": ["product": 1, "_deltastore_tick_key": 1], "name": "product_1__deltastore_tick_key_1", "unique": true,
+                    "partialFilterExpression": ["_deltastore_tick_key": ["$exists": true]],
+                ]],
+            ])
+            let restarted = try (0..<3).map { try Make.tick("NIFTY", at: marketOpen + 60_000 + Int64($0) * 1_000, price: 200, tickID: .int32(Int32($0))) }
+            let refusedByTheOldKey = try await seeded.ticks.insert(restarted)
+            #expect(refusedByTheOldKey.inserted == 0, "the old index still holds: \(refusedByTheOldKey)")
+            await seeded.close()
+
+            let store = try await MongoMarketStore.open(uri: uri, threadPool: mongoTestThreads, logger: quietLogger)
+            let listed = try await store.firstBatch(["listIndexes": "underlying_ticks"])
+            #expect(listed.map(Self.essentials) == Self.expectedIndexes["underlying_ticks"]?.map(Self.essentials))
+            #expect(try await store.ticks.insert(restarted) == InsertOutcome(inserted: 3, duplicates: 0))
+            #expect(try await store.ticks.insert(old) == InsertOutcome(inserted: 0, duplicates: 3))
+            let stored = try await store.ticks.query(TickQuery(product: "NIFTY", limit: 10, order: .ascending)).records
+            #expect(stored == old + restarted)
+            await store.close()
         }
     }
 

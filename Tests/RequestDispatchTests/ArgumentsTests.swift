@@ -1,5 +1,6 @@
 import BSONCore
 import RequestDispatch
+import TestSupport
 import WireProtocol
 import XCTest
 
@@ -250,5 +251,19 @@ final class ArgumentsTests: XCTestCase {
     func testWrongType() {
         XCTAssertEqual(Arguments.wrongType("limit", "int32 or int64", .double(2)),
                        WireError.invalidArgument(field: "limit", reason: "must be int32 or int64, got double"))
+    }
+
+    // MARK: - Array keys
+
+    private func withArray(_ name: String, keys: [String]) throws -> BSONDocument {
+        try BSONDocument(validating: RawBSON.document(RawBSON.array(name, keys: keys)))
+    }
+
+    func testArrayArgumentsMustBeNumberedInOrder() throws {
+        XCTAssertNoThrow(try Arguments(try withArray("fields", keys: ["0", "1"]), allowed: ["fields"]))
+        assertInvalid(try Arguments(try withArray("fields", keys: ["0", "0"]), allowed: ["fields"]),
+                      field: "fields", reason: "array keys must be \"0\", \"1\", … in order: element 1 has the key \"0\"")
+        assertInvalid(try Arguments(try withArray("ticks", keys: ["1", "0"]), allowed: ["ticks"]),
+                      field: "ticks", reason: "array keys must be \"0\", \"1\", … in order: element 0 has the key \"1\"")
     }
 }

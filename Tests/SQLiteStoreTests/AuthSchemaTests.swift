@@ -51,7 +51,7 @@ struct AuthSchemaTests {
         await store.close()
         let connection = try rawConnection(path)
         defer { connection.close() }
-        #expect(try Migrations.userVersion(of: connection) == 2)
+        #expect(try Migrations.userVersion(of: connection) == Migrations.currentVersion)
     }
 
     @Test(arguments: [

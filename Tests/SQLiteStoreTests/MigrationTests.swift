@@ -1,3 +1,4 @@
+import CSQLite
 import Domain
 @testable import SQLiteStore
 import Testing
@@ -31,7 +32,7 @@ struct MigrationTests {
             "table quotes", "index quotes_product_ts", "index quotes_symbol_ts",
             "table sessions", "index sessions_expires_at", "index sessions_family", "index sessions_revoked_at",
             "index sessions_token_hash", "index sessions_user",
-            "table ticks", "index ticks_product_tick_key", "index ticks_product_ts", "index ticks_ts",
+            "table ticks", "index ticks_product_tick_key_ts", "index ticks_product_ts", "index ticks_ts",
             "table users", "index users_email",
         ])
     }
@@ -88,5 +89,54 @@ struct MigrationTests {
         _ = try await store.chains.insert([try chain("NIFTY", expiry: "2024-03-28", at: marketOpen)])
         #expect(try await store.catalog.expiries(product: "NIFTY") == ["2024-03-28"])
         await store.close()
+    }
+
+    /// A file of schema version 2 (tick key (product, tick_id)) is migrated to
+    /// version 3 (product, tick_id, timestamp) keeping its ticks: afterwards a
+    /// restarted feed's ticks (tick_id reused, new timestamps) are stored,
+    /// while the old ticks re-sent are duplicates.
+    @Test func aVersionTwoFileGetsTheTimestampInItsTickKey() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("v2.sqlite")
+        let old = try (0..<3).map { try tick("NIFTY", at: marketOpen + Int64($0) * 1_000, price: 100 + Double($0), tickID: .int32(Int32($0))) }
+        do {
+            let connection = try SQLiteConnection.open(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            for migration in Migrations.all.prefix(2) {
+                try connection.exec(migration.sql)
+                try connection.exec("PRAGMA user_version = \(migration.version)")
+            }
+            try connection.withStatement("INSERT INTO ticks (product, ts, price, tick_key, doc) VALUES (:product, :ts, :price, :tick_key, :doc)") { statement in
+                for tick in old {
+                    try statement.bind(":product", tick.product)
+                    try statement.bind(":ts", tick.timestamp)
+                    try statement.bind(":price", tick.price)
+                    try statement.bind(":tick_key", tick.tickID?.storageKey)
+                    try statement.bind(":doc", blob: tick.document.bytes)
+                    try statement.run()
+                    statement.reset()
+                }
+            }
+            try connection.exec("INSERT INTO products (product) VALUES ('NIFTY')")
+            // The old key refuses a reused tick_id whatever its timestamp.
+            #expect(throws: SQLiteError.self) {
+                try connection.exec("INSERT INTO ticks (product, ts, price, tick_key, doc) VALUES ('NIFTY', 1, 1.0, 'i:0', x'05000000 00')")
+            }
+            connection.close()
+        }
+
+        let store = try await openStore(path)
+        let restarted = try (0..<3).map { try tick("NIFTY", at: marketOpen + 60_000 + Int64($0) * 1_000, price: 200, tickID: .int32(Int32($0))) }
+        #expect(try await store.ticks.insert(restarted) == InsertOutcome(inserted: 3, duplicates: 0))
+        #expect(try await store.ticks.insert(old) == InsertOutcome(inserted: 0, duplicates: 3))
+        let stored = try await store.ticks.query(TickQuery(product: "NIFTY", limit: 10, order: .ascending)).records
+        #expect(stored == old + restarted)
+        await store.close()
+
+        let connection = try rawConnection(path)
+        defer { connection.close() }
+        #expect(try Migrations.userVersion(of: connection) == Migrations.currentVersion)
+        #expect(try connection.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'ticks_product_tick_key'") == 0)
+        #expect(try connection.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'ticks_product_tick_key_ts'") == 1)
     }
 }

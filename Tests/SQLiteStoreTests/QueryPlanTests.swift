@@ -164,7 +164,7 @@ struct QueryPlanTests {
 
             // And the store's own page there is right.
             var query = TickQuery(product: "NIFTY", limit: 10, order: order)
-            query.after = PageCursor(timestamp: after.ts, recordKey: KeysetPagination.recordKey(after.id), queryFingerprint: query.fingerprint)
+            query.after = PageCursor(timestamp: after.ts, recordKey: KeysetPagination.recordKey(after.id), query: query.identity)
             let page = try await store.ticks.query(query)
             let expected = order == .descending ? Array(ticks[(position - 10)..<position].reversed()) : Array(ticks[(position + 1)...(position + 10)])
             #expect(page.records == expected)

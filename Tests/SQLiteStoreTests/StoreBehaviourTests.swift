@@ -45,9 +45,9 @@ struct StoreBehaviourTests {
             _ = try await store.ticks.insert(try (0..<3).map { try tick("NIFTY", at: marketOpen + Int64($0)) })
             var query = TickQuery(product: "NIFTY", limit: 1)
             // A MongoDB ObjectId is 12 bytes, not a row id.
-            query.after = PageCursor(timestamp: marketOpen, recordKey: Array(repeating: 1, count: 12), queryFingerprint: query.fingerprint)
+            query.after = PageCursor(timestamp: marketOpen, recordKey: Array(repeating: 1, count: 12), query: query.identity)
             await #expect(throws: FieldError.self) { _ = try await store.ticks.query(query) }
-            query.after = PageCursor(timestamp: marketOpen, recordKey: KeysetPagination.recordKey(1), queryFingerprint: query.fingerprint &+ 1)
+            query.after = PageCursor(timestamp: marketOpen, recordKey: KeysetPagination.recordKey(1), query: TickQuery(product: "BANKNIFTY", limit: 1).identity)
             await #expect(throws: FieldError.self) { _ = try await store.ticks.query(query) }
             await #expect(throws: FieldError.self) { _ = try await store.ticks.query(TickQuery(product: "NIFTY", limit: 0)) }
             await #expect(throws: FieldError.self) { _ = try await store.quotes.query(QuoteQuery(limit: 10)) }
@@ -56,9 +56,10 @@ struct StoreBehaviourTests {
 
     @Test func recordKeysRoundTrip() throws {
         for id: Int64 in [1, 255, 256, 1 << 40, Int64.max] {
-            let cursor = PageCursor(timestamp: 0, recordKey: KeysetPagination.recordKey(id), queryFingerprint: 9)
+            let identity = TickQuery(product: "NIFTY", limit: 9).identity
+            let cursor = PageCursor(timestamp: 0, recordKey: KeysetPagination.recordKey(id), query: identity)
             #expect(cursor.recordKey.count == 8)
-            #expect(try KeysetPagination.rowID(of: cursor, fingerprint: 9) == id)
+            #expect(try KeysetPagination.rowID(of: cursor, identity: identity) == id)
         }
     }
 

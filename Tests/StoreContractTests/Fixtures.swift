@@ -95,11 +95,15 @@ enum Make {
     }
 }
 
+/// The key contract tests seal cursors with (the daemon's comes from its state directory).
+let testCursorKey = CursorKey(secret: Array(repeating: 0x42, count: CursorKey.secretBytes))!
+
 /// Every page of a query, with `between` run after each page (to insert data
-/// while paginating). The cursor makes the round trip through its wire token.
+/// while paginating). The cursor makes the round trip through its sealed
+/// wire text, opened for the query's `identity`.
 func collectPages<Record>(
     limit: Int,
-    fingerprint: UInt64,
+    identity: QueryIdentity,
     fetch: (PageCursor?) async throws -> Page<Record>,
     between: (Int) async throws -> Void = { _ in }
 ) async throws -> (records: [Record], pages: Int) {
@@ -113,7 +117,7 @@ func collectPages<Record>(
         if page.next != nil { #expect(page.records.count == limit, "a page followed by another is full") }
         records += page.records
         if let next = page.next {
-            cursor = try PageCursor(token: next.token, expectedFingerprint: fingerprint)
+            cursor = try testCursorKey.open(testCursorKey.seal(next), for: identity)
         } else {
             cursor = nil
         }

@@ -100,7 +100,7 @@ struct PaginationTests {
 
             let query = TickQuery(product: "NIFTY", range: range, limit: 7, order: order)
             var added: [Tick] = []
-            let (records, pages) = try await collectPages(limit: 7, fingerprint: query.fingerprint, fetch: { cursor in
+            let (records, pages) = try await collectPages(limit: 7, identity: query.identity, fetch: { cursor in
                 var next = query
                 next.after = cursor
                 return try await store.ticks.query(next)
@@ -143,7 +143,7 @@ struct PaginationTests {
 
             var addedQuotes: [Quote] = []
             let quoteQuery = QuoteQuery(product: "NIFTY", range: range, limit: 5, order: order)
-            let (quotePages, _) = try await collectPages(limit: 5, fingerprint: quoteQuery.fingerprint, fetch: { cursor in
+            let (quotePages, _) = try await collectPages(limit: 5, identity: quoteQuery.identity, fetch: { cursor in
                 var next = quoteQuery
                 next.after = cursor
                 return try await store.quotes.query(next)
@@ -158,7 +158,7 @@ struct PaginationTests {
 
             var addedChains: [Chain] = []
             let chainQuery = ChainQuery(product: "NIFTY", range: range, limit: 4, order: order)
-            let (chainPages, _) = try await collectPages(limit: 4, fingerprint: chainQuery.fingerprint, fetch: { cursor in
+            let (chainPages, _) = try await collectPages(limit: 4, identity: chainQuery.identity, fetch: { cursor in
                 var next = chainQuery
                 next.after = cursor
                 return try await store.chains.query(next)
@@ -173,7 +173,7 @@ struct PaginationTests {
 
             // The same with one expiry (another index).
             let byExpiry = ChainQuery(product: "NIFTY", expiry: "2024-03-28", range: range, limit: 3, order: order)
-            let (expiryPages, _) = try await collectPages(limit: 3, fingerprint: byExpiry.fingerprint, fetch: { cursor in
+            let (expiryPages, _) = try await collectPages(limit: 3, identity: byExpiry.identity, fetch: { cursor in
                 var next = byExpiry
                 next.after = cursor
                 return try await store.chains.query(next)
@@ -197,7 +197,7 @@ struct PaginationTests {
             let expected = order == .ascending ? all : all.reversed()
             for limit in [1, 4, 7, 10, 25, 26] {
                 let query = TickQuery(product: "NIFTY", limit: limit, order: order)
-                let (records, pages) = try await collectPages(limit: limit, fingerprint: query.fingerprint) { cursor in
+                let (records, pages) = try await collectPages(limit: limit, identity: query.identity) { cursor in
                     var next = query
                     next.after = cursor
                     return try await store.ticks.query(next)
@@ -210,7 +210,7 @@ struct PaginationTests {
             let snapshot = try stride(from: 21000.0, through: 23000, by: 100).map { try Make.quote("NIFTY", strike: $0, expiry: "2024-03-28", .call, at: marketOpen) }
             _ = try await store.quotes.insert(snapshot)
             let quoteQuery = QuoteQuery(product: "NIFTY", limit: 6, order: order)
-            let (quotes, _) = try await collectPages(limit: 6, fingerprint: quoteQuery.fingerprint) { cursor in
+            let (quotes, _) = try await collectPages(limit: 6, identity: quoteQuery.identity) { cursor in
                 var next = quoteQuery
                 next.after = cursor
                 return try await store.quotes.query(next)

@@ -70,7 +70,7 @@ struct QuoteAndChainQueryTests {
 
             // Filtered results paginate too.
             let filtered = QuoteQuery(product: "NIFTY", optionType: .put, strikeMin: 130, strikeMax: 170, limit: 4, order: order)
-            let (pages, _) = try await collectPages(limit: 4, fingerprint: filtered.fingerprint) { cursor in
+            let (pages, _) = try await collectPages(limit: 4, identity: filtered.identity) { cursor in
                 var next = filtered
                 next.after = cursor
                 return try await store.quotes.query(next)

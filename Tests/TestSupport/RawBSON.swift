@@ -26,6 +26,13 @@ public enum RawBSON {
         int32(Int32(bytes.count + 1)) + bytes + [0]
     }
 
+    /// An array element `name` whose elements (int32 0, 1, …) have exactly
+    /// `keys` as keys: arrays numbered wrongly, which builders never write.
+    public static func array(_ name: String, keys: [String]) -> [UInt8] {
+        let elements = keys.enumerated().map { element(0x10, $0.element, int32(Int32($0.offset))) }
+        return element(0x04, name, document(elements))
+    }
+
     public static func int32(_ value: Int32) -> [UInt8] {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
     }

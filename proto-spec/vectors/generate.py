@@ -19,6 +19,7 @@ connection, against one daemon with default options on a fresh, empty store
 """
 
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -30,9 +31,16 @@ try:
     import bson
     from bson import SON
     from bson.int64 import Int64
-    from bson.json_util import CANONICAL_JSON_OPTIONS, dumps, loads
+    from bson.codec_options import CodecOptions, DatetimeConversion
+    from bson.datetime_ms import DatetimeMS
+    from bson.json_util import CANONICAL_JSON_OPTIONS as _CANONICAL, dumps, loads
 except ImportError:  # pragma: no cover - a setup problem, said plainly
     sys.exit("generate.py needs pymongo's bson package: pip install pymongo")
+
+# Datetimes outside Python's years 1 to 9999 (a refused -2^63 timestamp) read
+# as DatetimeMS instead of failing.
+CANONICAL_JSON_OPTIONS = _CANONICAL.with_options(datetime_conversion=DatetimeConversion.DATETIME_AUTO)
+DECODING = CodecOptions(document_class=SON, datetime_conversion=DatetimeConversion.DATETIME_AUTO)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST_VERSION = 1
@@ -55,10 +63,16 @@ MAX_DEPTH = 100
 
 class Pairs:
     """A document given as (key, value) pairs, duplicates allowed. Values may be
-    Pairs (embedded documents) or anything pymongo's bson encodes."""
+    Pairs (embedded documents), KeyedArray, or anything pymongo's bson encodes."""
 
     def __init__(self, *pairs):
         self.pairs = pairs
+
+
+class KeyedArray(Pairs):
+    """An array whose element keys are given, e.g. "0", "0": valid BSON that
+    the server refuses (arrays are numbered "0", "1", …). JSON cannot show an
+    array's keys: the .json twin lists the elements in order."""
 
 
 def encode(document):
@@ -71,7 +85,7 @@ def encode(document):
 
 def _element(key, value):
     if isinstance(value, Pairs):
-        return b"\x03" + key.encode("utf-8") + b"\x00" + encode(value)
+        return (b"\x04" if isinstance(value, KeyedArray) else b"\x03") + key.encode("utf-8") + b"\x00" + encode(value)
     # One element encoded by pymongo, without its document's header and terminator.
     return bson.encode(SON([(key, value)]))[4:-1]
 
@@ -79,6 +93,9 @@ def _element(key, value):
 def canonical_json(document):
     """Canonical extended JSON on one line, keys in document order (repeated
     keys are written as many times as they occur)."""
+    if isinstance(document, KeyedArray):
+        return "[" + ", ".join(canonical_json(value) if isinstance(value, Pairs) else dumps(value, json_options=CANONICAL_JSON_OPTIONS)
+                               for _, value in document.pairs) + "]"
     if isinstance(document, Pairs):
         parts = []
         for key, value in document.pairs:
@@ -89,8 +106,12 @@ def canonical_json(document):
 
 
 def has_duplicates(document):
+    """Whether the document repeats a key or has a KeyedArray: then JSON (and
+    SON) cannot hold it, and its twins are not checked against each other."""
     if not isinstance(document, Pairs):
         return False
+    if isinstance(document, KeyedArray):
+        return True
     keys = [key for key, _ in document.pairs]
     return len(keys) != len(set(keys)) or any(has_duplicates(value) for _, value in document.pairs)
 
@@ -400,16 +421,21 @@ stream_case("frame_truncated_prefix", "Only 3 bytes of a length prefix, then end
 # below are exactly what the later queries find. Ids count up from 100.
 
 _ids = iter(range(100, 1000))
+# Cases added later take ids from here, so that the ids of the cases after
+# them (and their files) stay as they were.
+_later_ids = iter(range(1000, 2000))
 
 
-def md_request(op, args=ABSENT):
-    return request(next(_ids), op, args)
+def md_request(op, args=ABSENT, later=False):
+    return request(next(_later_ids if later else _ids), op, args)
 
 
-def md_case(name, description, op, args, result=None, error_field=None, error_code=None, message="", reason="", ignore=(), index=None):
+def md_case(name, description, op, args, result=None, error_field=None, error_code=None, message="", reason="", ignore=(), index=None,
+            later=False):
     """A market-data request case; the reply is `result`, an INVALID_ARGUMENT for
-    `error_field` (with `index` for a batch item), or `error_code`."""
-    document = md_request(op, args)
+    `error_field` (with `index` for a batch item), or `error_code`. `later`:
+    a case added after the first release of the vectors (its id from 1000)."""
+    document = md_request(op, args, later)
     id_ = document["id"]
     if result is not None:
         reply = ok(id_, result)
@@ -424,6 +450,25 @@ def md_case(name, description, op, args, result=None, error_field=None, error_co
         reply = error(id_, error_code, message)
         ignore = list(ignore) + MSG
     request_case(name, description, document, reply, ignore=ignore)
+
+
+def md_pairs_case(name, description, op, args, error_field, reason, index=None):
+    """A market-data case whose `args` (Pairs) hold what SON cannot: an array
+    with given keys (KeyedArray). The reply is INVALID_ARGUMENT for
+    `error_field` (with `index` for a batch item)."""
+    id_ = next(_later_ids)
+    document = Pairs(("id", id_), ("op", op), ("args", args))
+    if index is None:
+        reply = invalid_argument(id_, error_field, reason)
+    else:
+        reply = error(id_, "INVALID_ARGUMENT", "%s[%d].%s: %s" % (op.split(".")[0], index, error_field, reason),
+                      SON([("index", index), ("field", error_field), ("reason", reason)]))
+    request_case(name, description, document, reply, ignore=MSG_REASON)
+
+
+def insert_result(inserted, duplicates=0, conflicts=()):
+    """`{inserted, duplicates, conflicts}` of the insert operations (§14.2.3)."""
+    return doc(("inserted", inserted), ("duplicates", duplicates), ("conflicts", list(conflicts)))
 
 
 def at(clock, day="2025-01-30"):
@@ -462,6 +507,9 @@ def bar(clock, open_, high, low, close, count):
 
 
 NEXT = ["result.next"]
+# A cursor's layout (version 2, timestamp, an 8-byte record key, the query
+# digest) with a code of zeros: what a forger without the secret can make.
+FORGED_CURSOR = base64.urlsafe_b64encode(bytes([2]) + bytes(8) + bytes([8]) + bytes(8) + bytes(16) + bytes(32)).decode("ascii").rstrip("=")
 # What the daemon sends as `next` is opaque; the value here is only an example.
 EXAMPLE_CURSOR = "AZjWF4CaHK1XaPR-tpQBAAAIAAAAAAAAAALGqpwM-uH8tg"
 
@@ -476,6 +524,8 @@ T6 = tick("NIFTY", 23480.5, "09:20:05", ("tick_id", "nifty-6"))
 T1_OTHER_PRICE = tick("NIFTY", 1.0, "09:15:00", ("tick_id", "nifty-1"))
 T3_INT64_ID = tick("NIFTY", 23495.25, "09:15:40", ("tick_id", Int64(3)))
 T7 = tick("NIFTY", 23505.5, "09:17:00", ("tick_id", "3"))
+# BANKNIFTY's feed restarted: it numbers tick_id from the start again, with new timestamps.
+B2 = tick("BANKNIFTY", 49262.5, "09:45:00", ("tick_id", "nifty-1"))
 NIFTY_TICKS_NEWEST_FIRST = [T6, T7, T5, T4, T3, T2, T1]
 
 Q1 = quote("NIFTY250130C23500", "NIFTY", 23500, "2025-01-30", "CALL", "09:15:00", ("bid", 120.5), ("ask", 121.0), ("iv", 0.125))
@@ -485,6 +535,7 @@ Q4 = quote("NIFTY250130C23500", "NIFTY", 23500, "2025-01-30", "CALL", "09:16:00"
 Q5 = quote("NIFTY250227C23500", "NIFTY", 23500, "2025-02-27", "CALL", "09:15:00", ("bid", 412.0))
 Q6 = quote("FINNIFTY250204C23000", "FINNIFTY", Int64(23000), "2025-02-04", "CALL", "09:15:00", ("volume", Int64(1200)))
 Q7 = quote("NIFTY250130C23500", "NIFTY", 23500, "2025-01-30", "CALL", "09:17:00", ("bid", 140.25))
+Q1_OTHER_BID = quote("NIFTY250130C23500", "NIFTY", 23500, "2025-01-30", "CALL", "09:15:00", ("bid", 121.5), ("ask", 121.0), ("iv", 0.125))
 
 C1 = chain("NIFTY", "2025-01-30", "09:15:00", ("spot_price", 23500.5), ("pcr_oi", 0.875), ("atm_strike", 23500),
            ("calls", [doc(("strike", 23500), ("bid", 120.5), ("ask", 121.0)), doc(("strike", 23600), ("bid", 71.5))]),
@@ -513,10 +564,33 @@ md_case("ticks_latest_not_found", "ticks.latest of a product without ticks: NOT_
 # ticks.insert.
 md_case("ticks_insert", "A batch of 7 ticks, kept exactly as sent: int32, int64 and double prices, string and integer tick_ids, "
         "extra fields, two ticks with one timestamp, and a BANKNIFTY tick reusing a NIFTY tick_id (keys are per product).",
-        "ticks.insert", doc(("ticks", [T1, T2, T3, T4, T5, B1, T6])), result=doc(("inserted", 7), ("duplicates", 0)))
-md_case("ticks_insert_again", "Duplicates: nifty-1 re-sent with another price (not compared, not stored), tick_id int64 3 "
-        "(equal to the stored int32 3), a new tick_id \"3\" (a string never equals an integer) and its copy in the same batch.",
-        "ticks.insert", doc(("ticks", [T1_OTHER_PRICE, T3_INT64_ID, T7, T7])), result=doc(("inserted", 1), ("duplicates", 3)))
+        "ticks.insert", doc(("ticks", [T1, T2, T3, T4, T5, B1, T6])), result=insert_result(7))
+md_case("ticks_insert_again", "A retry and two conflicts: nifty-1 re-sent exactly (a duplicate), nifty-1 with another price and "
+        "tick_id int64 3 (the key of the stored int32 3, but another document): conflicts 1 and 2, not stored; a new tick_id \"3\" "
+        "(a string never equals an integer) and its copy in the same batch (a duplicate).",
+        "ticks.insert", doc(("ticks", [T1, T1_OTHER_PRICE, T3_INT64_ID, T7, T7])), result=insert_result(1, 2, [1, 2]))
+md_case("ticks_insert_restarted_feed", "A feed restarted and numbering tick_id from the start again: BANKNIFTY's tick_id nifty-1 "
+        "with a new timestamp is a new tick (the key is product, tick_id and timestamp).",
+        "ticks.insert", doc(("ticks", [B2])), result=insert_result(1), later=True)
+md_case("ticks_insert_time_before_year_1", "A timestamp of -2^63 ms, a valid BSON datetime outside the accepted years 1 to 9999: "
+        "INVALID_ARGUMENT naming the field and the range.",
+        "ticks.insert", doc(("ticks", [doc(("product", "NIFTY"), ("price", 23600.0), ("timestamp", DatetimeMS(-2 ** 63)))])),
+        error_field="timestamp", index=0,
+        reason="must be from 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z (years 1 to 9999), got -9223372036854775808 ms since the epoch",
+        later=True)
+md_case("ticks_insert_time_after_year_9999", "A timestamp 1 ms after 9999-12-31T23:59:59.999Z.",
+        "ticks.insert", doc(("ticks", [doc(("product", "NIFTY"), ("price", 23600.0), ("timestamp", DatetimeMS(253402300800000)))])),
+        error_field="timestamp", index=0,
+        reason="must be from 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z (years 1 to 9999), got 253402300800000 ms since the epoch",
+        later=True)
+TICK_WITH_MISNUMBERED_TAGS = Pairs(*tick("NIFTY", 23600.0, "09:30:00").items(), ("tags", KeyedArray(("0", "a"), ("0", "b"))))
+md_pairs_case("ticks_insert_misnumbered_array", "An array inside an item with the keys \"0\", \"0\" (valid BSON, read as two "
+              "items by some and one by others): INVALID_ARGUMENT naming the array. Its .json twin cannot show the keys.",
+              "ticks.insert", Pairs(("ticks", KeyedArray(("0", TICK_WITH_MISNUMBERED_TAGS)))),
+              error_field="tags", index=0, reason="array keys must be \"0\", \"1\", … in order: element 1 has the key \"0\"")
+md_pairs_case("ticks_insert_misnumbered_batch", "The ticks array itself with the keys \"0\", \"0\": INVALID_ARGUMENT on ticks.",
+              "ticks.insert", Pairs(("ticks", KeyedArray(("0", tick("NIFTY", 23600.0, "09:30:00")), ("0", tick("NIFTY", 23600.5, "09:30:01"))))),
+              error_field="ticks", reason="array keys must be \"0\", \"1\", … in order: element 1 has the key \"0\"")
 md_case("ticks_insert_bad_item", "All or nothing: item 1 has price 0; INVALID_ARGUMENT with details {index, field, reason}, "
         "and the valid item 0 (the newest tick, see ticks_latest) is not stored.",
         "ticks.insert", doc(("ticks", [tick("NIFTY", 23600.0, "09:30:00", ("tick_id", "nifty-30")), tick("NIFTY", 0, "09:30:01")])),
@@ -603,9 +677,10 @@ md_case("ticks_query_bad_order", "order other than \"desc\" or \"asc\".",
 md_case("ticks_query_bad_cursor", "A cursor the server never issued.",
         "ticks.query", doc(("product", "NIFTY"), ("cursor", "not-a-cursor")),
         error_field="cursor", reason="not a cursor issued by this server")
-md_case("ticks_query_damaged_cursor", "A cursor-shaped string whose checksum does not match (an altered cursor).",
-        "ticks.query", doc(("product", "NIFTY"), ("cursor", "A" * 36)),
-        error_field="cursor", reason="cursor is damaged or was altered")
+md_case("ticks_query_damaged_cursor", "A string of a cursor's shape and length whose code is not the server's (a forged or "
+        "altered cursor).",
+        "ticks.query", doc(("product", "NIFTY"), ("cursor", FORGED_CURSOR)),
+        error_field="cursor", reason="cursor is damaged or was altered, or was not issued by this server")
 md_case("ticks_latest", "The newest tick; the valid tick of ticks_insert_bad_item was not stored.",
         "ticks.latest", doc(("product", "NIFTY")), result=doc(("tick", T6)))
 md_case("ticks_ohlc_1m", "1-minute bars, oldest first, one per window with ticks; open/close of tied ticks by insertion order; "
@@ -633,9 +708,10 @@ md_case("ticks_ohlc_missing_window", "ticks.ohlc without window.",
 
 # quotes.
 md_case("quotes_insert", "A batch of 6 quotes: two snapshots of one symbol, a second expiry, and a FINNIFTY quote (its only records).",
-        "quotes.insert", doc(("quotes", [Q1, Q2, Q3, Q4, Q5, Q6])), result=doc(("inserted", 6), ("duplicates", 0)))
-md_case("quotes_insert_again", "Duplicates by (symbol, timestamp): Q1 re-sent, and a new quote twice in one batch.",
-        "quotes.insert", doc(("quotes", [Q1, Q7, Q7])), result=doc(("inserted", 1), ("duplicates", 2)))
+        "quotes.insert", doc(("quotes", [Q1, Q2, Q3, Q4, Q5, Q6])), result=insert_result(6))
+md_case("quotes_insert_again", "Keyed by (symbol, timestamp): Q1 re-sent (a duplicate), Q1 with another bid (a conflict: item 1, "
+        "not stored), and a new quote twice in one batch (stored once, then a duplicate).",
+        "quotes.insert", doc(("quotes", [Q1, Q1_OTHER_BID, Q7, Q7])), result=insert_result(1, 2, [1]))
 md_case("quotes_insert_bad_option_type", "option_type in small letters (only \"CALL\" and \"PUT\").",
         "quotes.insert", doc(("quotes", [quote("NIFTY250130C23700", "NIFTY", 23700, "2025-01-30", "call", "09:18:00")])),
         error_field="option_type", index=0, reason="must be \"CALL\" or \"PUT\"")
@@ -658,9 +734,10 @@ md_case("quotes_query_strike_range", "strike_min above strike_max.",
 
 # chains.
 md_case("chains_insert", "A batch of 4 chains with calls/puts arrays and extra analytics; MIDCPNIFTY has only this chain.",
-        "chains.insert", doc(("chains", [C1, C2, C3, C4])), result=doc(("inserted", 4), ("duplicates", 0)))
-md_case("chains_insert_again", "A chain with the product, expiry and timestamp of a stored one is a duplicate.",
-        "chains.insert", doc(("chains", [C2])), result=doc(("inserted", 0), ("duplicates", 1)))
+        "chains.insert", doc(("chains", [C1, C2, C3, C4])), result=insert_result(4))
+md_case("chains_insert_again", "A chain re-sent with the product, expiry and timestamp of a stored one: a duplicate when it is the "
+        "same document, a conflict (item 1, not stored) when another.",
+        "chains.insert", doc(("chains", [C2, chain("NIFTY", "2025-01-30", "09:16:00", ("spot_price", 23530.0))])), result=insert_result(0, 1, [1]))
 md_case("chains_insert_bad_strike", "Item 1 has a negative strike in its second call: field calls.1.strike; item 0 is not stored.",
         "chains.insert", doc(("chains", [
             chain("NIFTY", "2025-01-30", "09:45:00", ("spot_price", 23550.0)),
@@ -766,12 +843,12 @@ def document_files(base, document):
     data = encode(document)
     text = canonical_json(document)
     # Self-checks: pymongo decodes what we wrote; the JSON twin is the same document.
-    decoded = bson.decode(data, codec_options=bson.CodecOptions(document_class=SON))
+    decoded = bson.decode(data, codec_options=DECODING)
     if not has_duplicates(document):
         son = to_son(document)
         assert encode(son) == data, base
         assert text == dumps(son, json_options=CANONICAL_JSON_OPTIONS), base
-        assert bson.encode(loads(text, json_options=CANONICAL_JSON_OPTIONS)) == data, base
+        assert bson.encode(loads(text, json_options=CANONICAL_JSON_OPTIONS), codec_options=DECODING) == data, base
         assert decoded == son, base
     assert "\n" not in text
     return {base + ".bson": data, base + ".json": (text + "\n").encode("utf-8")}

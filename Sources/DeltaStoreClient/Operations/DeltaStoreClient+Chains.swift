@@ -2,7 +2,7 @@ import BSONCore
 import Foundation
 
 extension DeltaStoreClient {
-    /// `chains.insert`: stores a batch, all or nothing; duplicates by (product, expiry, timestamp).
+    /// `chains.insert`: stores a batch, all or nothing; duplicates (and conflicts: same key, other content) by (product, expiry, timestamp).
     public func insertChains(_ chains: [BSONDocument], deadline: Duration? = nil) async throws -> InsertResult {
         try InsertResult(try await call("chains.insert", ["chains": chains.bsonArray], deadline: deadline), op: "chains.insert")
     }

@@ -2,7 +2,7 @@ import BSONCore
 import Foundation
 
 extension DeltaStoreClient {
-    /// `quotes.insert`: stores a batch, all or nothing; duplicates by (symbol, timestamp).
+    /// `quotes.insert`: stores a batch, all or nothing; duplicates (and conflicts: same key, other content) by (symbol, timestamp).
     public func insertQuotes(_ quotes: [BSONDocument], deadline: Duration? = nil) async throws -> InsertResult {
         try InsertResult(try await call("quotes.insert", ["quotes": quotes.bsonArray], deadline: deadline), op: "quotes.insert")
     }

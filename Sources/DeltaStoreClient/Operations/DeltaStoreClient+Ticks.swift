@@ -3,7 +3,9 @@ import Foundation
 
 extension DeltaStoreClient {
     /// `ticks.insert`: stores a batch, all or nothing. Ticks with a `tick_id`
-    /// are idempotent: re-sending them counts them as duplicates.
+    /// are idempotent on (product, tick_id, timestamp): re-sending them counts
+    /// them as duplicates; a tick with that key but another document is a
+    /// conflict (not stored, its position in `conflicts`).
     public func insertTicks(_ ticks: [BSONDocument], deadline: Duration? = nil) async throws -> InsertResult {
         try InsertResult(try await call("ticks.insert", ["ticks": ticks.bsonArray], deadline: deadline), op: "ticks.insert")
     }

@@ -4,16 +4,16 @@ import WireProtocol
 
 /// `chains.insert`, `chains.query`, `chains.latest`.
 enum ChainOperations {
-    static func all(store: any MarketStore, limits: ServerInfo.Limits) -> [Operation] {
-        [insert(store.chains, limits), query(store.chains, limits), latest(store.chains)]
+    static func all(store: any MarketStore, limits: ServerInfo.Limits, cursorKey: CursorKey) -> [Operation] {
+        [insert(store.chains, limits), query(store.chains, limits, cursorKey), latest(store.chains)]
     }
 
     static func insert(_ chains: any ChainRepository, _ limits: ServerInfo.Limits) -> Operation {
         let descriptor = OperationDescriptor(
             name: "chains.insert", group: .write,
-            summary: "Store a batch of option-chain snapshots, all or nothing; a chain with the product, expiry and timestamp of a stored one is a duplicate.",
+            summary: "Store a batch of option-chain snapshots, all or nothing; a chain with the product, expiry and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
             arguments: [.init("chains", "array<document>", required: true, "1 to max_batch chains {product, expiry, timestamp, …extra (calls, puts, pcr_oi, …)}.")],
-            result: "{inserted: int32, duplicates: int32}"
+            result: insertResultNotation
         )
         return Operation(descriptor) { args, context in
             let arguments = try Arguments(args, allowed: ["chains"])
@@ -22,7 +22,7 @@ enum ChainOperations {
         }
     }
 
-    static func query(_ chains: any ChainRepository, _ limits: ServerInfo.Limits) -> Operation {
+    static func query(_ chains: any ChainRepository, _ limits: ServerInfo.Limits, _ cursorKey: CursorKey) -> Operation {
         let descriptor = OperationDescriptor(
             name: "chains.query", group: .read,
             summary: "A product's chain snapshots (optionally of one expiry), newest first by default, keyset-paginated; `fields` returns only the named top-level fields (plus product, expiry, timestamp), e.g. a PCR history.",
@@ -37,23 +37,28 @@ enum ChainOperations {
             result: "{product: string, count: int32, chains: [chain], next?: string}"
         )
         return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["product", "expiry", "start", "end", "limit", "order", "cursor", "fields"])
-            var query = ChainQuery(
-                product: try arguments.name("product") ?? "",
-                expiry: try arguments.expiry("expiry", required: false),
-                range: try arguments.timeRange(),
-                limit: try arguments.limit(default: 10, maximum: limits.maxPage),
-                order: try arguments.order(),
-                fields: try fields(arguments)
-            )
-            query.after = try arguments.cursor(fingerprint: query.fingerprint)
-            let finalQuery = query
+            let query = try Self.parseQuery(args, limits: limits, cursorKey: cursorKey)
             let product = query.product
             return AsyncWork.run(context) {
-                let page = try await chains.query(finalQuery)
-                return pageResult([("product", .string(product))], key: "chains", documents: page.records.map(\.document), next: page.next)
+                let page = try await chains.query(query)
+                return pageResult([("product", .string(product))], key: "chains", documents: page.records.map(\.document), next: page.next, cursorKey: cursorKey)
             }
         }
+    }
+
+    /// `chains.query`'s arguments as a query, checked in the order §14.2.14 gives.
+    static func parseQuery(_ args: BSONDocument, limits: ServerInfo.Limits, cursorKey: CursorKey) throws -> ChainQuery {
+        let arguments = try Arguments(args, allowed: ["product", "expiry", "start", "end", "limit", "order", "cursor", "fields"])
+        var query = ChainQuery(
+            product: try arguments.name("product") ?? "",
+            expiry: try arguments.expiry("expiry", required: false),
+            range: try arguments.timeRange(),
+            limit: try arguments.limit(default: 10, maximum: limits.maxPage),
+            order: try arguments.order(),
+            fields: try fields(arguments)
+        )
+        query.after = try arguments.cursor(for: query.identity, key: cursorKey)
+        return query
     }
 
     static func fields(_ arguments: Arguments) throws -> [String]? {

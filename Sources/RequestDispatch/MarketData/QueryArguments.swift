@@ -42,9 +42,11 @@ extension Arguments {
         return order
     }
 
-    func cursor(fingerprint: UInt64) throws -> PageCursor? {
-        guard let token = try string("cursor", maxBytes: 512) else { return nil }
-        return try PageCursor(token: token, expectedFingerprint: fingerprint)
+    /// The `cursor` argument, opened with the server's key for the query
+    /// with `identity` (forged, altered and other queries' cursors refused).
+    func cursor(for identity: QueryIdentity, key: CursorKey) throws -> PageCursor? {
+        guard let token = try string("cursor", maxBytes: CursorKey.maximumTokenBytes) else { return nil }
+        return try key.open(token, for: identity)
     }
 
     func finiteNumber(_ field: String) throws -> Double? {
@@ -83,15 +85,25 @@ func validateBatch<Record>(_ documents: [BSONDocument], field: String, _ make: (
     return records
 }
 
-/// The result of a page: records, count and `next` when more may follow.
-func pageResult(_ prefix: [(String, BSONValue)], key: String, documents: [BSONDocument], next: PageCursor?) -> BSONDocument {
+/// The result of a page: records, count and `next` (sealed with
+/// `cursorKey`) when more may follow.
+func pageResult(_ prefix: [(String, BSONValue)], key: String, documents: [BSONDocument], next: PageCursor?, cursorKey: CursorKey) -> BSONDocument {
     var pairs = prefix
     pairs.append(("count", .int32(Int32(clamping: documents.count))))
     pairs.append((key, .array(documents.map { .document($0) })))
-    if let next { pairs.append(("next", .string(next.token))) }
+    if let next { pairs.append(("next", .string(cursorKey.seal(next)))) }
     return BSONDocument(pairs)
 }
 
+/// `{inserted, duplicates, conflicts}`: `conflicts` (always present, often
+/// empty) holds the positions of the items not stored because their key was
+/// taken by a record with other content.
 func insertResult(_ outcome: InsertOutcome) -> BSONDocument {
-    ["inserted": .int32(Int32(clamping: outcome.inserted)), "duplicates": .int32(Int32(clamping: outcome.duplicates))]
+    [
+        "inserted": .int32(Int32(clamping: outcome.inserted)), "duplicates": .int32(Int32(clamping: outcome.duplicates)),
+        "conflicts": .array(outcome.conflicts.map { .int32(Int32(clamping: $0)) }),
+    ]
 }
+
+/// The result notation of the insert operations (for `describe`).
+let insertResultNotation = "{inserted: int32, duplicates: int32, conflicts: [int32] (positions of items whose key is taken by a record with other content; not stored)}"

@@ -4,16 +4,16 @@ import WireProtocol
 
 /// `quotes.insert`, `quotes.query`.
 enum QuoteOperations {
-    static func all(store: any MarketStore, limits: ServerInfo.Limits) -> [Operation] {
-        [insert(store.quotes, limits), query(store.quotes, limits)]
+    static func all(store: any MarketStore, limits: ServerInfo.Limits, cursorKey: CursorKey) -> [Operation] {
+        [insert(store.quotes, limits), query(store.quotes, limits, cursorKey)]
     }
 
     static func insert(_ quotes: any QuoteRepository, _ limits: ServerInfo.Limits) -> Operation {
         let descriptor = OperationDescriptor(
             name: "quotes.insert", group: .write,
-            summary: "Store a batch of option quotes, all or nothing; a quote with the symbol and timestamp of a stored one is a duplicate.",
+            summary: "Store a batch of option quotes, all or nothing; a quote with the symbol and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
             arguments: [.init("quotes", "array<document>", required: true, "1 to max_batch quotes {symbol, product, strike, expiry, option_type, timestamp, …extra}.")],
-            result: "{inserted: int32, duplicates: int32}"
+            result: insertResultNotation
         )
         return Operation(descriptor) { args, context in
             let arguments = try Arguments(args, allowed: ["quotes"])
@@ -22,7 +22,7 @@ enum QuoteOperations {
         }
     }
 
-    static func query(_ quotes: any QuoteRepository, _ limits: ServerInfo.Limits) -> Operation {
+    static func query(_ quotes: any QuoteRepository, _ limits: ServerInfo.Limits, _ cursorKey: CursorKey) -> Operation {
         let descriptor = OperationDescriptor(
             name: "quotes.query", group: .read,
             summary: "Option quotes by symbol or by product, filtered by expiry, type and strike range, newest first by default, keyset-paginated.",
@@ -37,31 +37,36 @@ enum QuoteOperations {
             result: "{count: int32, quotes: [quote], next?: string}"
         )
         return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["symbol", "product", "expiry", "option_type", "strike_min", "strike_max", "start", "end", "limit", "order", "cursor"])
-            let symbol = try arguments.name("symbol", required: false)
-            let product = try arguments.name("product", required: false)
-            guard symbol != nil || product != nil else {
-                throw WireError.invalidArgument(field: "symbol", reason: "symbol or product is required")
-            }
-            let optionType = try arguments.value("option_type").map { try Quote.optionType($0, field: "option_type") }
-            let strikeMin = try arguments.finiteNumber("strike_min")
-            let strikeMax = try arguments.finiteNumber("strike_max")
-            if let strikeMin, let strikeMax, strikeMin > strikeMax {
-                throw WireError.invalidArgument(field: "strike_min", reason: "is greater than strike_max")
-            }
-            var query = QuoteQuery(
-                symbol: symbol, product: product, expiry: try arguments.expiry("expiry", required: false),
-                optionType: optionType, strikeMin: strikeMin, strikeMax: strikeMax,
-                range: try arguments.timeRange(),
-                limit: try arguments.limit(default: 100, maximum: limits.maxPage),
-                order: try arguments.order()
-            )
-            query.after = try arguments.cursor(fingerprint: query.fingerprint)
-            let finalQuery = query
+            let query = try Self.parseQuery(args, limits: limits, cursorKey: cursorKey)
             return AsyncWork.run(context) {
-                let page = try await quotes.query(finalQuery)
-                return pageResult([], key: "quotes", documents: page.records.map(\.document), next: page.next)
+                let page = try await quotes.query(query)
+                return pageResult([], key: "quotes", documents: page.records.map(\.document), next: page.next, cursorKey: cursorKey)
             }
         }
+    }
+
+    /// `quotes.query`'s arguments as a query, checked in the order §14.2.12 gives.
+    static func parseQuery(_ args: BSONDocument, limits: ServerInfo.Limits, cursorKey: CursorKey) throws -> QuoteQuery {
+        let arguments = try Arguments(args, allowed: ["symbol", "product", "expiry", "option_type", "strike_min", "strike_max", "start", "end", "limit", "order", "cursor"])
+        let symbol = try arguments.name("symbol", required: false)
+        let product = try arguments.name("product", required: false)
+        guard symbol != nil || product != nil else {
+            throw WireError.invalidArgument(field: "symbol", reason: "symbol or product is required")
+        }
+        let optionType = try arguments.value("option_type").map { try Quote.optionType($0, field: "option_type") }
+        let strikeMin = try arguments.finiteNumber("strike_min")
+        let strikeMax = try arguments.finiteNumber("strike_max")
+        if let strikeMin, let strikeMax, strikeMin > strikeMax {
+            throw WireError.invalidArgument(field: "strike_min", reason: "is greater than strike_max")
+        }
+        var query = QuoteQuery(
+            symbol: symbol, product: product, expiry: try arguments.expiry("expiry", required: false),
+            optionType: optionType, strikeMin: strikeMin, strikeMax: strikeMax,
+            range: try arguments.timeRange(),
+            limit: try arguments.limit(default: 100, maximum: limits.maxPage),
+            order: try arguments.order()
+        )
+        query.after = try arguments.cursor(for: query.identity, key: cursorKey)
+        return query
     }
 }

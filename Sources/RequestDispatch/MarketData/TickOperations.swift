@@ -13,16 +13,16 @@ enum TickOperations {
         .init("cursor", "string", "The `next` of the previous page of the same query."),
     ]
 
-    static func all(store: any MarketStore, limits: ServerInfo.Limits) -> [Operation] {
-        [insert(store.ticks, limits), query(store.ticks, limits), latest(store.ticks), ohlc(store.ticks, limits)]
+    static func all(store: any MarketStore, limits: ServerInfo.Limits, cursorKey: CursorKey) -> [Operation] {
+        [insert(store.ticks, limits), query(store.ticks, limits, cursorKey), latest(store.ticks), ohlc(store.ticks, limits)]
     }
 
     static func insert(_ ticks: any TickRepository, _ limits: ServerInfo.Limits) -> Operation {
         let descriptor = OperationDescriptor(
             name: "ticks.insert", group: .write,
-            summary: "Store a batch of underlying ticks, all or nothing; re-sent ticks (same product and tick_id) count as duplicates.",
+            summary: "Store a batch of underlying ticks, all or nothing; a tick with the product, tick_id and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
             arguments: [.init("ticks", "array<document>", required: true, "1 to max_batch ticks {product, price, timestamp, tick_id?, …extra}.")],
-            result: "{inserted: int32, duplicates: int32}"
+            result: insertResultNotation
         )
         return Operation(descriptor) { args, context in
             let arguments = try Arguments(args, allowed: ["ticks"])
@@ -31,7 +31,7 @@ enum TickOperations {
         }
     }
 
-    static func query(_ ticks: any TickRepository, _ limits: ServerInfo.Limits) -> Operation {
+    static func query(_ ticks: any TickRepository, _ limits: ServerInfo.Limits, _ cursorKey: CursorKey) -> Operation {
         let descriptor = OperationDescriptor(
             name: "ticks.query", group: .read,
             summary: "One product's ticks in a time range, newest first by default, keyset-paginated.",
@@ -40,21 +40,26 @@ enum TickOperations {
             result: "{product: string, count: int32, ticks: [tick], next?: string}"
         )
         return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["product", "start", "end", "limit", "order", "cursor"])
-            var query = TickQuery(
-                product: try arguments.name("product") ?? "",
-                range: try arguments.timeRange(),
-                limit: try arguments.limit(default: 100, maximum: limits.maxPage),
-                order: try arguments.order()
-            )
-            query.after = try arguments.cursor(fingerprint: query.fingerprint)
-            let finalQuery = query
+            let query = try Self.parseQuery(args, limits: limits, cursorKey: cursorKey)
             let product = query.product
             return AsyncWork.run(context) {
-                let page = try await ticks.query(finalQuery)
-                return pageResult([("product", .string(product))], key: "ticks", documents: page.records.map(\.document), next: page.next)
+                let page = try await ticks.query(query)
+                return pageResult([("product", .string(product))], key: "ticks", documents: page.records.map(\.document), next: page.next, cursorKey: cursorKey)
             }
         }
+    }
+
+    /// `ticks.query`'s arguments as a query, checked in the order §14.2.8 gives.
+    static func parseQuery(_ args: BSONDocument, limits: ServerInfo.Limits, cursorKey: CursorKey) throws -> TickQuery {
+        let arguments = try Arguments(args, allowed: ["product", "start", "end", "limit", "order", "cursor"])
+        var query = TickQuery(
+            product: try arguments.name("product") ?? "",
+            range: try arguments.timeRange(),
+            limit: try arguments.limit(default: 100, maximum: limits.maxPage),
+            order: try arguments.order()
+        )
+        query.after = try arguments.cursor(for: query.identity, key: cursorKey)
+        return query
     }
 
     static func latest(_ ticks: any TickRepository) -> Operation {
@@ -88,13 +93,9 @@ enum TickOperations {
             result: "{product: string, window: string, bars: [{start: datetime, open: double, high: double, low: double, close: double, count: int32}]}"
         )
         return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["product", "window", "start", "end", "limit"])
-            let product = try arguments.name("product") ?? ""
-            let windowText = try arguments.string("window", required: true, maxBytes: 8) ?? ""
-            guard let window = BarWindow(rawValue: windowText) else {
-                throw WireError.invalidArgument(field: "window", reason: "must be one of 1m, 5m, 15m, 1h")
-            }
-            let query = BarQuery(product: product, window: window, range: try arguments.timeRange(), limit: try arguments.limit(default: 100, maximum: limits.maxPage))
+            let query = try Self.parseBarQuery(args, limits: limits)
+            let product = query.product
+            let window = query.window
             return AsyncWork.run(context) {
                 let bars = try await ticks.bars(query)
                 let values: [BSONValue] = bars.map { bar in
@@ -106,5 +107,16 @@ enum TickOperations {
                 return ["product": .string(product), "window": .string(window.rawValue), "bars": .array(values)]
             }
         }
+    }
+
+    /// `ticks.ohlc`'s arguments as a query, checked in the order §14.2.10 gives.
+    static func parseBarQuery(_ args: BSONDocument, limits: ServerInfo.Limits) throws -> BarQuery {
+        let arguments = try Arguments(args, allowed: ["product", "window", "start", "end", "limit"])
+        let product = try arguments.name("product") ?? ""
+        let windowText = try arguments.string("window", required: true, maxBytes: 8) ?? ""
+        guard let window = BarWindow(rawValue: windowText) else {
+            throw WireError.invalidArgument(field: "window", reason: "must be one of 1m, 5m, 15m, 1h")
+        }
+        return BarQuery(product: product, window: window, range: try arguments.timeRange(), limit: try arguments.limit(default: 100, maximum: limits.maxPage))
     }
 }

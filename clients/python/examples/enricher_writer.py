@@ -5,8 +5,15 @@ DeltaStream's worker-enricher used to ``insert_one`` each tick into MongoDB
 from a Celery task and guarded against re-delivery with a Redis key. With
 deltastore, ticks are written in batches and a retried batch is harmless:
 every tick carries a ``tick_id``, the daemon's idempotency key with
-``product``, so a tick already stored is counted in ``duplicates`` and not
-stored twice. That makes it safe to retry a batch whose outcome is unknown —
+``product`` and ``timestamp``, so a tick already stored is counted in
+``duplicates`` and not stored twice (and a feed that numbers ``tick_id`` from 0
+again after a restart still has its new ticks stored: their timestamps are
+new). A retry re-sends the very same documents (``processed_at`` is set once,
+by ``enrich_tick``), which is what makes them duplicates: a tick with a stored
+key but other content is a *conflict*, not stored, reported in ``conflicts``
+and logged here (a message re-delivered by Celery and enriched again gets a
+new ``processed_at``: its ticks are stored already, and come back as
+conflicts). That makes it safe to retry a batch whose outcome is unknown —
 the daemon restarted (``ConnectionFailed``), was briefly unavailable
 (``Unavailable``) or did not answer in time (``DeadlineExceeded``).
 
@@ -74,13 +81,18 @@ def write_ticks(client: Client, ticks: Sequence[Mapping[str, Any]], retries: int
         return action()
 
     inserted = duplicates = 0
+    conflicts: List[int] = []
     batch_size = with_retries(lambda: client.server_hello().limits.max_batch)
     for offset in range(0, len(ticks), batch_size):
         batch = list(ticks[offset:offset + batch_size])
         result = with_retries(lambda: client.insert_ticks(batch))
         inserted += result.inserted
         duplicates += result.duplicates
-    return InsertResult(inserted, duplicates)
+        for index in result.conflicts:
+            log.warning("tick %r conflicts with a stored tick of the same product, tick_id and timestamp; not stored",
+                        batch[index].get("tick_id"))
+        conflicts += [offset + index for index in result.conflicts]
+    return InsertResult(inserted, duplicates, conflicts)
 
 
 class TickWriter:
@@ -96,6 +108,7 @@ class TickWriter:
         self.pending: List[Dict[str, Any]] = []
         self.inserted = 0
         self.duplicates = 0
+        self.conflicts = 0
 
     def add(self, tick: Dict[str, Any]) -> None:
         self.pending.append(tick)
@@ -109,6 +122,7 @@ class TickWriter:
         self.pending = []
         self.inserted += result.inserted
         self.duplicates += result.duplicates
+        self.conflicts += len(result.conflicts)
         return result
 
     def __enter__(self) -> "TickWriter":
@@ -125,7 +139,7 @@ def main() -> int:
         for line in sys.stdin:
             if line.strip():
                 writer.add(enrich_tick(json.loads(line)))
-    print(f"inserted {writer.inserted}, duplicates {writer.duplicates}")
+    print(f"inserted {writer.inserted}, duplicates {writer.duplicates}, conflicts {writer.conflicts}")
     return 0
 
 

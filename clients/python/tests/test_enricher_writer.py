@@ -45,8 +45,12 @@ def test_writer_flushes_and_counts_duplicates(client: Client) -> None:
             writer.add(enrich_tick(raw))
         assert writer.inserted == 20 and len(writer.pending) == 5
     assert (writer.inserted, writer.duplicates) == (25, 0)
-    # Re-delivery of the same messages (Celery retries) stores nothing twice.
-    assert write_ticks(client, [enrich_tick(t) for t in feed(25)]) == InsertResult(0, 25)
+    # A retry of the same records stores nothing twice: all duplicates.
+    stored = client.ticks("NIFTY", limit=100, order="asc").ticks
+    assert write_ticks(client, stored) == InsertResult(0, 25)
+    # Re-delivery of the same messages (Celery retries) enriched again has a new
+    # processed_at: the same ticks with other content, conflicts, stored nothing twice.
+    assert write_ticks(client, [enrich_tick(t) for t in feed(25)]) == InsertResult(0, 0, list(range(25)))
     assert client.ticks("NIFTY", limit=100).count == 25
 
 
@@ -84,7 +88,8 @@ def test_retries_until_the_daemon_is_back(client: Client, daemon: Daemon) -> Non
         result = write_ticks(client, [enrich_tick(t) for t in feed(10)], retries=8, backoff=0.1)
     finally:
         restarter.join()
-    assert result == InsertResult(5, 5)
+    # The first 5 were enriched again (another processed_at): conflicts, not stored twice.
+    assert result == InsertResult(5, 0, [0, 1, 2, 3, 4])
     assert client.ticks("NIFTY", limit=100).count == 10
 
 

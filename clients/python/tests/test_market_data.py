@@ -12,6 +12,8 @@ def test_ticks_round_trip_with_aware_utc_datetimes(client: Client) -> None:
     ticks = [tick("NIFTY", 23500.0 + i, i * 20, f"n-{i}", processed_at=BASE + timedelta(milliseconds=250)) for i in range(5)]
     assert client.insert_ticks(ticks + [tick("BANKNIFTY", 49250.0, 0, "b-0")]) == InsertResult(6, 0)
     assert client.insert_ticks(ticks) == InsertResult(0, 5)
+    # The same key (product, tick_id, timestamp) with another price: a conflict, reported by position.
+    assert client.insert_ticks([ticks[1], tick("NIFTY", 1.0, 0, "n-0")]) == InsertResult(0, 1, [1])
 
     page = client.ticks("NIFTY", limit=3)
     assert page.product == "NIFTY" and page.count == 3

@@ -21,7 +21,8 @@ from deltastore.wire import decode_document, encode_request, frame_length, id_ke
 VECTORS = REPOSITORY / "proto-spec" / "vectors"
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text())
 CASES: List[Dict[str, Any]] = MANIFEST["cases"]
-RAW = bson.codec_options.CodecOptions(document_class=bson.son.SON)
+# Datetimes beyond Python's years 1 to 9999 (refused timestamps) read as DatetimeMS.
+RAW = bson.codec_options.CodecOptions(document_class=bson.son.SON, datetime_conversion=bson.codec_options.DatetimeConversion.DATETIME_AUTO)
 
 
 def raw(base: str) -> bytes:

@@ -131,7 +131,9 @@ class Client:
     # -- ticks ----------------------------------------------------------
 
     def insert_ticks(self, ticks: Sequence[Mapping[str, Any]], *, timeout: Optional[float] = _DEFAULT) -> InsertResult:
-        """Stores a batch of ticks, all or nothing; ticks with a ``tick_id`` are idempotent."""
+        """Stores a batch of ticks, all or nothing; ticks with a ``tick_id`` are idempotent on
+        (product, tick_id, timestamp): one re-sent exactly is a duplicate, one with other content a
+        conflict (not stored; its position is in ``conflicts``)."""
         return InsertResult.from_result(self.call("ticks.insert", {"ticks": list(ticks)}, timeout=timeout))
 
     def ticks(self, product: str, start: Optional[datetime] = None, end: Optional[datetime] = None,
@@ -163,7 +165,7 @@ class Client:
     # -- quotes ---------------------------------------------------------
 
     def insert_quotes(self, quotes: Sequence[Mapping[str, Any]], *, timeout: Optional[float] = _DEFAULT) -> InsertResult:
-        """Stores a batch of quotes, all or nothing; duplicates by (symbol, timestamp)."""
+        """Stores a batch of quotes, all or nothing; duplicates and conflicts by (symbol, timestamp)."""
         return InsertResult.from_result(self.call("quotes.insert", {"quotes": list(quotes)}, timeout=timeout))
 
     def quotes(self, symbol: Optional[str] = None, product: Optional[str] = None, expiry: Optional[str] = None,
@@ -185,7 +187,7 @@ class Client:
     # -- chains ---------------------------------------------------------
 
     def insert_chains(self, chains: Sequence[Mapping[str, Any]], *, timeout: Optional[float] = _DEFAULT) -> InsertResult:
-        """Stores a batch of chain snapshots; duplicates by (product, expiry, timestamp)."""
+        """Stores a batch of chain snapshots; duplicates and conflicts by (product, expiry, timestamp)."""
         return InsertResult.from_result(self.call("chains.insert", {"chains": list(chains)}, timeout=timeout))
 
     def chains(self, product: str, expiry: Optional[str] = None, start: Optional[datetime] = None,

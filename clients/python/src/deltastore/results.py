@@ -40,13 +40,17 @@ class ServerHello:
 
 @dataclass(frozen=True)
 class InsertResult:
-    """How many items of a batch were stored, and how many were duplicates."""
+    """How many items of a batch were stored, how many were duplicates (sent
+    again exactly as stored), and the positions of the items not stored because
+    a record with their key but other content is stored (``conflicts``,
+    ascending). ``inserted + duplicates + len(conflicts)`` is the batch's size."""
     inserted: int
     duplicates: int
+    conflicts: List[int] = field(default_factory=list)
 
     @classmethod
     def from_result(cls, doc: Mapping[str, Any]) -> "InsertResult":
-        return cls(int(doc["inserted"]), int(doc["duplicates"]))
+        return cls(int(doc["inserted"]), int(doc["duplicates"]), [int(index) for index in doc.get("conflicts", [])])
 
 
 @dataclass(frozen=True)
