@@ -45,8 +45,12 @@ public protocol MarketStore: Sendable {
     var quotes: any QuoteRepository { get }
     var chains: any ChainRepository { get }
     var catalog: any CatalogRepository { get }
-    /// A cheap round trip to the store (for `health` and the watchdog).
+    /// A cheap round trip to the store.
     func ping() async throws
+    /// Whether the store can be used: for `health` and the watchdog (which
+    /// stops its keep-alives unless it is `ok`). A store with a file checks
+    /// that the file is still the one it opened and not corrupt.
+    func health() async -> StoreHealth
     /// Releases connections; the store is unusable afterwards.
     func close() async
 }

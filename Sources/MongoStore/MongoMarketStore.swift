@@ -185,6 +185,11 @@ public final class MongoMarketStore: MarketStore {
         }
     }
 
+    /// `ok` when MongoDB answers a ping, else `degraded` (it may answer again).
+    public func health() async -> StoreHealth {
+        await pingHealth()
+    }
+
     /// Waits for the calls in flight, then destroys the client pool. Later
     /// calls throw `StoreError.unavailable`.
     public func close() async {

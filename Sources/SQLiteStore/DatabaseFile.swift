@@ -73,6 +73,13 @@ enum DatabaseFile {
         }
     }
 
+    /// Whether something exists at `path` (a missing file reads as absent;
+    /// any other error, e.g. a permission, as present: opening reports it).
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 || errno != ENOENT
+    }
+
     private static func systemError() -> String {
         String(cString: strerror(errno))
     }

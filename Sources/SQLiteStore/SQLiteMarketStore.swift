@@ -37,32 +37,64 @@ public final class SQLiteMarketStore: MarketStore {
         catalog = SQLiteCatalogRepository(executor: executor)
     }
 
-    /// Opens (creating if missing) the database at `path`, applies pending
-    /// migrations and opens one writer and `readerCount` reader connections.
+    /// Opens (creating if missing) the database at `path`, checks it
+    /// (`PRAGMA quick_check`), applies pending migrations and opens one writer
+    /// and `readerCount` reader connections.
     ///
     /// Missing parent directories are created with mode 0750 and a missing
-    /// file with mode 0600. Throws `StoreError.failure` with a readable reason
-    /// when the path cannot be used or the file was written by a newer
-    /// deltastored, and `StoreError.unavailable` when `threadPool` is not running.
-    public static func open(path: String, threadPool: NIOThreadPool, logger: Logger, readerCount: Int = 2) async throws -> SQLiteMarketStore {
+    /// file with mode 0600 — unless `knownStores` remembers `path` (the state
+    /// directory had this store) and `allowNewStore` is false: then a missing
+    /// file is refused rather than silently replaced by an empty store. Once
+    /// open, `path` is remembered in `knownStores`.
+    ///
+    /// Throws `StoreError.failure` with a readable reason naming the file when
+    /// the path cannot be used, the file is missing where it existed, is
+    /// corrupt or not a database, or was written by a newer deltastored; and
+    /// `StoreError.unavailable` when `threadPool` is not running.
+    public static func open(
+        path: String, threadPool: NIOThreadPool, logger: Logger, readerCount: Int = 2,
+        knownStores: KnownStores? = nil, allowNewStore: Bool = false
+    ) async throws -> SQLiteMarketStore {
         guard readerCount >= 1 else {
             throw StoreError.failure("the SQLite store needs at least one reader connection, got \(readerCount)")
         }
-        let pool: ConnectionPool
+        let opened: (pool: ConnectionPool, watch: StoreFileWatch)
         do {
-            pool = try await threadPool.runIfActive {
-                try openPool(path: path, readerCount: readerCount, logger: logger)
+            opened = try await threadPool.runIfActive {
+                if let knownStores, !allowNewStore, knownStores.contains(path), !DatabaseFile.exists(path) {
+                    throw StoreError.failure(
+                        "the SQLite store \(path) is missing, but \(knownStores.file) shows that it existed: refusing to start on a new, empty store. "
+                            + "Restore the file (with its -wal file, if any), or start with --new-store to create an empty one"
+                    )
+                }
+                let pool = try openPool(path: path, readerCount: readerCount, logger: logger)
+                do {
+                    return (pool, try StoreFileWatch(path: path, logger: logger))
+                } catch {
+                    pool.close()
+                    throw error
+                }
             }
+        } catch let error as SQLiteError where error.isCorruption {
+            throw StoreError.failure("the SQLite database \(path) is corrupt or not a SQLite database (\(error)); the daemon does not start on it: restore the file from a backup, or move it away")
         } catch let error as SQLiteError {
             throw StoreError.failure("cannot open the SQLite database \(path): \(error)")
         } catch {
             throw StoreExecutor.map(error)
         }
+        if let knownStores {
+            do {
+                try knownStores.remember(path)
+            } catch {
+                logger.warning("cannot remember the SQLite store in the state directory: a missing file will not be noticed at the next start", metadata: ["error": "\(error)"])
+            }
+        }
         logger.info(
             "opened SQLite database \(path): SQLite \(SQLiteLibrary.version), schema version \(Migrations.currentVersion), WAL, \(readerCount) reader connection\(readerCount == 1 ? "" : "s")",
             metadata: ["path": "\(path)", "sqlite": "\(SQLiteLibrary.version)", "schema": "\(Migrations.currentVersion)", "readers": "\(readerCount)"]
         )
-        return SQLiteMarketStore(path: path, executor: StoreExecutor(threadPool: threadPool, pool: pool), logger: logger)
+        let executor = StoreExecutor(threadPool: threadPool, pool: opened.pool, watch: opened.watch)
+        return SQLiteMarketStore(path: path, executor: executor, logger: logger)
     }
 
     /// Runs on a thread-pool thread: prepares the file, opens and configures
@@ -77,6 +109,7 @@ public final class SQLiteMarketStore: MarketStore {
             let writer = try SQLiteConnection.open(path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             opened.append(writer)
             try configure(writer: writer)
+            try checkIntegrity(writer)
             try Migrations.apply(to: writer, logger: logger)
             var readers: [SQLiteConnection] = []
             for _ in 0..<readerCount {
@@ -106,6 +139,22 @@ public final class SQLiteMarketStore: MarketStore {
         try writer.exec("PRAGMA foreign_keys = ON")
     }
 
+    /// `PRAGMA quick_check`: a file whose pages or indexes are damaged is
+    /// refused before anything reads or writes it. It reads the whole file
+    /// (O(N), seconds for gigabytes), once per start.
+    private static func checkIntegrity(_ writer: SQLiteConnection) throws {
+        let problems = try writer.withStatement("PRAGMA quick_check(5)") { statement in
+            var rows: [String] = []
+            while try statement.step() { rows.append(statement.text(0)) }
+            return rows
+        }
+        guard problems == ["ok"] else {
+            throw StoreError.failure(
+                "the SQLite database \(writer.path) is corrupt (PRAGMA quick_check: \(problems.joined(separator: "; "))); the daemon does not start on it: restore the file from a backup, or move it away"
+            )
+        }
+    }
+
     /// Readers are `query_only`: a bug cannot make them write.
     private static func configure(reader: SQLiteConnection) throws {
         try reader.exec("PRAGMA busy_timeout = 5000")
@@ -117,6 +166,21 @@ public final class SQLiteMarketStore: MarketStore {
     public func ping() async throws {
         _ = try await executor.read { connection in
             try connection.scalarInt(Self.pingSQL)
+        }
+    }
+
+    /// `failed` when the file was removed, replaced or found corrupt (checked
+    /// now, on the thread pool), else `ok` when a reader answers `SELECT 1`,
+    /// else `degraded`.
+    public func health() async -> StoreHealth {
+        let watch = executor.watch
+        do {
+            if let failure = try await executor.run({ watch.check() }) { return .failed(failure) }
+            try await ping()
+            return .ok
+        } catch {
+            if let failure = watch.currentFailure { return .failed(failure) }
+            return .degraded(error as? StoreError ?? .failure(String(describing: error)))
         }
     }
 

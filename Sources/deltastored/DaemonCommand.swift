@@ -30,6 +30,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The store: sqlite:PATH (default: deltastore.db in the state directory — ./data from a checkout, $STATE_DIRECTORY under systemd, /var/lib/deltastore when installed) or a mongodb:// URI. Under systemd the credential store-uri, when present, gives it instead (keeping passwords off the command line).")
     var store: String?
 
+    @Flag(name: .long, help: "Start on a new, empty SQLite store even though the state directory shows that a store existed at that path (its file is missing). Without it the daemon refuses to start, so that lost data is never silently replaced.")
+    var newStore = false
+
     @Option(name: .long, help: "Largest batch an insert accepts (1 to 100000).")
     var maxBatch: Int = 1000
 
@@ -149,6 +152,7 @@ struct DaemonCommand: AsyncParsableCommand {
         do {
             marketStore = try await StoreOpener.open(
                 location, threadPool: threadPool, workerThreads: workerThreads, logger: logger,
+                stateDirectory: locations.stateDirectory, allowNewStore: newStore,
                 mongoWriteConcern: mongoWriteConcern, mongoStartupTimeout: .seconds(Int64(mongoStartupTimeout))
             )
         } catch {

@@ -7,20 +7,27 @@ import SQLiteStore
 
 /// Opens the store `--store` names.
 enum StoreOpener {
-    /// For MongoDB, waits (at most `mongoStartupTimeout`) until the
-    /// deployment answers and the indexes exist, logging "waiting for
-    /// MongoDB" meanwhile; the daemon declares itself ready only after that.
+    /// For SQLite, refuses a file missing where the state directory shows it
+    /// existed (`KnownStores`) unless `allowNewStore` (`--new-store`). For
+    /// MongoDB, waits (at most `mongoStartupTimeout`) until the deployment
+    /// answers and the indexes exist, logging "waiting for MongoDB"
+    /// meanwhile; the daemon declares itself ready only after that.
     static func open(
         _ location: StoreLocation,
         threadPool: NIOThreadPool,
         workerThreads: Int,
         logger: Logger,
+        stateDirectory: String,
+        allowNewStore: Bool = false,
         mongoWriteConcern: String = "majority",
         mongoStartupTimeout: TimeAmount = .seconds(30)
     ) async throws -> any MarketStore {
         switch location {
         case .sqlite(let path):
-            let store = try await SQLiteMarketStore.open(path: path, threadPool: threadPool, logger: logger, readerCount: workerThreads)
+            let store = try await SQLiteMarketStore.open(
+                path: path, threadPool: threadPool, logger: logger, readerCount: workerThreads,
+                knownStores: KnownStores(stateDirectory: stateDirectory), allowNewStore: allowNewStore
+            )
             logger.info("store open: sqlite \(path)", metadata: ["store": "\(location.redacted)"])
             return store
         case .mongodb(let uri):

@@ -69,7 +69,9 @@ struct SystemdIntegration: Sendable {
                 "watchdog enabled: every \(Self.text(interval)) a health check (each event loop, then the store) before the keep-alive; systemd restarts the daemon after \(Self.text(interval * 2)) without one",
                 metadata: ["keepalive_ms": "\(interval.nanoseconds / 1_000_000)"]
             )
-            let check = Watchdog.standardCheck(group: group, timeout: interval, store: { try await store.ping() })
+            // The store must be healthy, not only answer: a removed, replaced or corrupt
+            // SQLite file stops the keep-alives, so systemd restarts the daemon.
+            let check = Watchdog.standardCheck(group: group, timeout: interval, store: { try await store.requireHealthy() })
             services.append(.init(service: Watchdog(interval: interval, notifier: notifier, logger: logger, check: check)))
         }
         return services

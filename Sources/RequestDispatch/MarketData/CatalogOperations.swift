@@ -11,26 +11,33 @@ enum CatalogOperations {
     static func health(_ store: any MarketStore, _ info: ServerInfo) -> Operation {
         let descriptor = OperationDescriptor(
             name: "health", group: .read,
-            summary: "Whether the daemon and its store answer. `degraded` when the store does not (the daemon keeps serving what it can).",
-            result: "{status: \"ok\"|\"degraded\", store: {kind: string, ok: bool, error?: string (an error code, e.g. UNAVAILABLE)}, uptime_s: int64}"
+            summary: "Whether the daemon and its store answer. `degraded` when the store does not (the daemon keeps serving what it can); `failed` when the store cannot be used until the daemon is restarted (its SQLite file was removed, replaced or is corrupt: writes are refused).",
+            result: "{status: \"ok\"|\"degraded\"|\"failed\", store: {kind: string, ok: bool, error?: string (an error code, e.g. UNAVAILABLE), reason?: string (failed only)}, uptime_s: int64}"
         )
         let kind = store.kind
         return Operation(descriptor) { args, context in
             _ = try Arguments(args, allowed: [])
             return AsyncWork.run(context) {
                 var storeStatus: [(String, BSONValue)] = [("kind", .string(kind))]
-                var healthy = true
-                do {
-                    try await store.ping()
+                let status: String
+                switch await store.health() {
+                case .ok:
+                    status = "ok"
                     storeStatus.append(("ok", .bool(true)))
-                } catch {
+                case .degraded(let error):
                     // The code only: a store's own message may name hosts and is for the log.
-                    healthy = false
+                    status = "degraded"
                     storeStatus.append(("ok", .bool(false)))
                     storeStatus.append(("error", .string(Dispatcher.wireError(error, op: "health", logger: context.logger).code.rawValue)))
+                case .failed(let reason):
+                    // A failed store's reason names its file and what happened to it.
+                    status = "failed"
+                    storeStatus.append(("ok", .bool(false)))
+                    storeStatus.append(("error", .string(ErrorCode.unavailable.rawValue)))
+                    storeStatus.append(("reason", .string(reason)))
                 }
                 return [
-                    "status": .string(healthy ? "ok" : "degraded"),
+                    "status": .string(status),
                     "store": .document(BSONDocument(storeStatus)),
                     "uptime_s": .int64(info.uptimeSeconds),
                 ]
