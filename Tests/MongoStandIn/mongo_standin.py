@@ -35,7 +35,7 @@ try:
     from bson.codec_options import CodecOptions, DatetimeConversion
     from bson.decimal128 import Decimal128
     from bson.binary import Binary
-    from bson.datetime_ms import DatetimeMS
+    from bson.datetime_ms import DatetimeMS, _max_datetime_ms, _min_datetime_ms
     from bson.raw_bson import RawBSONDocument
     import bson.json_util
     import mongomock
@@ -320,12 +320,32 @@ def duplicate_key_error(db_name, name, spec, document):
     )
 
 
+# Comparisons whose bound lies beyond every datetime Python (and so mongomock)
+# can hold: below year 1 for an upper bound, above year 9999 for a lower one,
+# or an equality with either. No stored datetime can satisfy them.
+_UNSATISFIABLE_BELOW = ("$lt", "$lte", "$eq")
+_UNSATISFIABLE_ABOVE = ("$gt", "$gte", "$eq")
+NOTHING = {"$in": []}
+
+
 def clamp_dates(value):
     """Filters may hold datetimes beyond Python's range (e.g. a query bound of
-    the earliest BSON datetime): clamp them so mongomock can compare them."""
+    the earliest BSON datetime, -2^63 ms). A bound on the side where it keeps
+    every datetime is clamped to the range's end; one on the side where it
+    keeps none makes its condition match nothing. (Clamping it instead would
+    match records at the range's end: `$gte` 10000-01-01 is not `$gte`
+    9999-12-31T23:59:59.999.) Stored datetimes are compared exactly by a real
+    MongoDB; documents holding datetimes outside years 1 to 9999 are a known
+    gap of the stand-in (README)."""
     if isinstance(value, DatetimeMS):
         return value.as_datetime(CodecOptions(datetime_conversion=DatetimeConversion.DATETIME_CLAMP))
     if isinstance(value, dict):
+        for operator, bound in value.items():
+            if isinstance(bound, DatetimeMS):
+                milliseconds = int(bound)
+                if (milliseconds < _min_datetime_ms() and operator in _UNSATISFIABLE_BELOW) or \
+                        (milliseconds > _max_datetime_ms() and operator in _UNSATISFIABLE_ABOVE):
+                    return NOTHING
         return {k: clamp_dates(v) for k, v in value.items()}
     if isinstance(value, list):
         return [clamp_dates(v) for v in value]

@@ -70,7 +70,7 @@ enum Make {
 
     /// `NIFTY-2024-03-28-22000-CALL` style, restricted to the name alphabet.
     static func optionSymbol(_ product: String, strike: Double, expiry: String, _ type: Quote.OptionType) -> String {
-        "\(product)-\(expiry)-\(Int(strike))-\(type.rawValue)"
+        "\(product)-\(expiry)-\(strike < 1e15 ? String(Int(strike)) : "huge")-\(type.rawValue)"
     }
 
     static func chain(

@@ -18,6 +18,17 @@ enum StoreUnderTest: String, CaseIterable, Sendable, CustomStringConvertible {
 
     var description: String { rawValue }
 
+    /// Whether the store can hold records whose datetimes lie outside years 1
+    /// to 9999 (what an older deltastored let in). The MongoDB stand-in cannot
+    /// (mongomock compares Python datetimes; its README lists the gap); a real
+    /// MongoDB (`DELTASTORE_TEST_MONGODB_URI`) can.
+    var holdsDatetimesBeyondYears1To9999: Bool {
+        switch self {
+        case .sqlite: return true
+        case .mongodb: return !(ProcessInfo.processInfo.environment["DELTASTORE_TEST_MONGODB_URI"] ?? "").isEmpty
+        }
+    }
+
     /// Opens a fresh, empty store.
     func make() async throws -> StoreHandle {
         switch self {
