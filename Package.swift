@@ -87,8 +87,8 @@ let package = Package(
         ),
         // The Swift client library: one connection, requests multiplexed by id.
         .target(name: "DeltaStoreClient", dependencies: ["BSONCore", "WireProtocol", nio, nioPosix, nioHelpers]),
-        // libFuzzer target over frame decoding, envelopes and argument validation (scripts/fuzz.sh).
-        .executableTarget(name: "deltastore-fuzz", dependencies: ["RequestDispatch", "BSONCore", "WireProtocol"]),
+        // libFuzzer target over frame decoding, envelopes, argument validation and query building (scripts/fuzz.sh).
+        .executableTarget(name: "deltastore-fuzz", dependencies: ["RequestDispatch", "BSONCore", "WireProtocol", "MongoStore"]),
         // Benchmarks (bench/run): load generator, echo-server, in-process store and bcrypt anchors, READY timing, report.
         .executableTarget(
             name: "deltastore-bench",

@@ -25,9 +25,7 @@ struct MongoChainRepository: ChainRepository {
         try MongoKeyset.checkLimit(query.limit)
         let identity = query.identity
         let after = try MongoKeyset.position(of: query.after, identity: identity)
-        var conditions = [MongoKeyset.equal("product", .string(query.product))]
-        if let expiry = query.expiry { conditions.append(MongoKeyset.equal("expiry", .string(expiry))) }
-        let filter = MongoKeyset.filter(conditions, range: query.range, order: query.order, after: after)
+        let filter = MongoKeyset.filter(Self.conditions(query), range: query.range, order: query.order, after: after)
         let projection = query.fields.map(Self.projection)
         return try await executor.run("chains.query") { client in
             try MongoKeyset.readPage(
@@ -35,6 +33,13 @@ struct MongoChainRepository: ChainRepository {
                 projection: projection, identity: identity, decode: Self.decode
             )
         }
+    }
+
+    /// The filters other than time, from the typed query only.
+    static func conditions(_ query: ChainQuery) -> [(String, BSONValue)] {
+        var conditions = [MongoKeyset.equal("product", .string(query.product))]
+        if let expiry = query.expiry { conditions.append(MongoKeyset.equal("expiry", .string(expiry))) }
+        return conditions
     }
 
     func latest(product: String, expiry: String) async throws -> Chain? {

@@ -57,9 +57,7 @@ struct MongoTickRepository: TickRepository {
     /// `BarBuilder` the SQLite store uses, and stops reading (libmongoc kills
     /// the server cursor) once the newest `limit` bars are complete.
     func bars(_ query: BarQuery) async throws -> [Bar] {
-        var conditions = [MongoKeyset.equal("product", .string(query.product))]
-        conditions.append(("price", .document(["$type": "number"])))
-        let filter = MongoKeyset.filter(conditions, range: query.range, order: .descending)
+        let filter = Self.barFilter(query)
         let options: BSONDocument = [
             "sort": .document(MongoKeyset.sort(.descending)),
             "projection": ["_id": .int32(0), "timestamp": .int32(1), "price": .int32(1)],
@@ -80,6 +78,12 @@ struct MongoTickRepository: TickRepository {
     }
 
     static let barBatchSize: Int32 = 1000
+
+    /// A product's ticks in the range whose price is a number.
+    static func barFilter(_ query: BarQuery) -> BSONDocument {
+        let conditions = [MongoKeyset.equal("product", .string(query.product)), ("price", BSONValue.document(["$type": "number"]))]
+        return MongoKeyset.filter(conditions, range: query.range, order: .descending)
+    }
 
     static func decode(_ stored: StoredDocument) throws -> Tick {
         Tick(

@@ -22,21 +22,47 @@ final class FuzzHarnessTests: XCTestCase {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return state >> 33
         }
+        // Every kind of query is built from some input (the seeds hold every
+        // query operation's vectors), so query building is fuzzed too.
+        let built = QueryCounts()
+        let builders = FuzzHarness.QueryBuilders(
+            ticks: { _ in built.add("ticks") }, quotes: { _ in built.add("quotes") },
+            chains: { _ in built.add("chains") }, bars: { _ in built.add("bars") }
+        )
         var inputs = 0
         for file in files {
             let seed = try [UInt8](Data(contentsOf: file))
-            FuzzHarness.run(seed)
+            FuzzHarness.run(seed, builders: builders)
             inputs += 1
             for _ in 0..<20 where !seed.isEmpty {
                 var mutated = seed
                 for _ in 0..<(1 + Int(next() % 4)) {
                     mutated[Int(next() % UInt64(mutated.count))] = UInt8(truncatingIfNeeded: next())
                 }
-                FuzzHarness.run(mutated)
-                FuzzHarness.run(Array(mutated.prefix(Int(next() % UInt64(mutated.count + 1)))))
+                FuzzHarness.run(mutated, builders: builders)
+                FuzzHarness.run(Array(mutated.prefix(Int(next() % UInt64(mutated.count + 1)))), builders: builders)
                 inputs += 2
             }
         }
         XCTAssertGreaterThan(inputs, 5000)
+        for kind in ["ticks", "quotes", "chains", "bars"] {
+            XCTAssertGreaterThan(built.count(kind), 0, "queries of \(kind) built")
+        }
+    }
+}
+
+/// How many queries of each kind the harness built (from any thread).
+final class QueryCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+
+    func add(_ kind: String) {
+        lock.lock(); defer { lock.unlock() }
+        counts[kind, default: 0] += 1
+    }
+
+    func count(_ kind: String) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        return counts[kind, default: 0]
     }
 }
