@@ -39,9 +39,9 @@ struct ExpiriesCommand: AsyncParsableCommand {
     }
 }
 
-/// `deltastorectl health`: is the daemon and its store well. Exits 1 when degraded.
+/// `deltastorectl health`: is the daemon and its store well. Exits 1 when degraded or failed.
 struct HealthCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "health", abstract: "Show the daemon's and the store's health (exit 1 when degraded).")
+    static let configuration = CommandConfiguration(commandName: "health", abstract: "Show the daemon's and the store's health (exit 1 when degraded or failed).")
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -58,6 +58,7 @@ struct HealthCommand: AsyncParsableCommand {
         let store = result["store"]?.documentValue ?? BSONDocument()
         var line = "\(status): store \(store["kind"]?.stringValue ?? "?") \(store["ok"]?.boolValue == true ? "ok" : "NOT OK"), up \(result["uptime_s"]?.integerValue ?? 0) s"
         if let error = store["error"]?.stringValue { line += " (\(error))" }
+        if let reason = store["reason"]?.stringValue { line += ": \(reason)" }
         Output.line(line)
         if status != "ok" { throw ExitCode.failure }
     }

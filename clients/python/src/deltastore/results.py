@@ -139,6 +139,8 @@ class Health:
     store_ok: bool
     uptime_s: int
     store_error: Optional[str] = None
+    #: For a ``"failed"`` store (its file removed, replaced or corrupt): what happened.
+    store_reason: Optional[str] = None
 
     @property
     def ok(self) -> bool:
@@ -147,7 +149,8 @@ class Health:
     @classmethod
     def from_result(cls, doc: Mapping[str, Any]) -> "Health":
         store = doc["store"]
-        return cls(doc["status"], store["kind"], bool(store["ok"]), int(doc["uptime_s"]), store.get("error"))
+        return cls(doc["status"], store["kind"], bool(store["ok"]), int(doc["uptime_s"]), store.get("error"),
+                   store.get("reason"))
 
 
 @dataclass(frozen=True)
