@@ -87,10 +87,17 @@ public enum FuzzHarness {
         if let items = batch("ticks", args) { _ = try? validateBatch(items, field: "ticks", Tick.init(document:)) }
         if let items = batch("quotes", args) { _ = try? validateBatch(items, field: "quotes", Quote.init(document:)) }
         if let items = batch("chains", args) { _ = try? validateBatch(items, field: "chains", Chain.init(document:)) }
-        for allowed in [["product"], ["product", "expiry"]] {
+        // ticks.latest, expiries.list, chains.latest; health, products.list,
+        // stats (no arguments); and the core operations' readers.
+        for allowed in [["product"], ["product", "expiry"], []] {
             guard let arguments = try? Arguments(args, allowed: allowed) else { continue }
             _ = try? arguments.name("product")
             _ = try? arguments.expiry("expiry", required: true)
+        }
+        if let arguments = try? Arguments(args, allowed: ["delay_ms", "client", "op"]) {
+            _ = try? arguments.integer("delay_ms", in: 0...10_000)
+            _ = try? arguments.string("client", maxBytes: 128)
+            _ = try? arguments.string("op", maxBytes: Request.maxOpBytes)
         }
     }
 
