@@ -165,7 +165,8 @@ struct DaemonCommand: AsyncParsableCommand {
         do {
             let (key, origin) = try CursorKeyFile.loadOrCreate(directory: locations.stateDirectory)
             cursorKey = key
-            logger.info("cursor key \(origin == .created ? "created" : "loaded")", metadata: ["path": "\(locations.stateDirectory)/\(CursorKeyFile.fileName)"])
+            let level: Logger.Level = origin == .created ? .info : .debug
+            logger.log(level: level, "cursor key \(origin == .created ? "created" : "loaded")", metadata: ["path": "\(locations.stateDirectory)/\(CursorKeyFile.fileName)"])
         } catch {
             logger.critical("\(error)")
             await marketStore.close()
