@@ -30,7 +30,7 @@ struct ExtremeValueTests {
     ]
     static let bounds: [Int64?] = [nil, .min, RecordTime.earliest - 1, RecordTime.earliest, -1, 0, marketOpen, RecordTime.latest, RecordTime.latest + 1, .max]
     static let strikeBounds: [Double?] = [nil, -.greatestFiniteMagnitude, -0.0, 0, 5e-324, 1, 9_007_199_254_740_992, .greatestFiniteMagnitude]
-    static let limits = [1, 2, 7, 1000]
+    static let limits = [1, 3, 7, 1000]
 
     /// A stored record as the model sees it: its kind's fields, its document,
     /// and its insertion rank (the tiebreaker of equal timestamps).
@@ -82,7 +82,7 @@ struct ExtremeValueTests {
             var generator = SeededGenerator(seed: 0xED6E)
             var ticks: [Stored<Tick>] = []
             var rank = 0
-            for index in 0..<240 {
+            for index in 0..<120 {
                 let product = index % 5 == 0 ? "BANKNIFTY" : "NIFTY"
                 let time = Bool.random(using: &generator) ? Self.pick(Self.times, &generator) : Int64.random(in: RecordTime.range, using: &generator)
                 let ids: [BSONValue?] = [nil, .int64(.min + Int64(index)), .int64(.max - Int64(index)), .int32(.min + Int32(index)), .string("id-\(index)")]
@@ -93,8 +93,8 @@ struct ExtremeValueTests {
                 ticks.append(Stored(record: tick, timestamp: time, rank: rank))
                 rank += 1
             }
-            for start in stride(from: 0, to: ticks.count, by: 60) {
-                let batch = ticks[start..<min(start + 60, ticks.count)].map(\.record)
+            for start in stride(from: 0, to: ticks.count, by: 40) {
+                let batch = ticks[start..<min(start + 40, ticks.count)].map(\.record)
                 #expect(try await store.ticks.insert(batch) == InsertOutcome(inserted: batch.count, duplicates: 0))
             }
             // What an older deltastored let in: times no record may have now.
@@ -108,7 +108,7 @@ struct ExtremeValueTests {
             }
 
             // ticks.query: every page, both orders, ranges up to the Int64 extremes.
-            for _ in 0..<40 {
+            for _ in 0..<24 {
                 let range = Self.randomRange(&generator)
                 let order = Self.pick(SortOrder.allCases, &generator)
                 let limit = Self.pick(Self.limits, &generator)
@@ -176,7 +176,7 @@ struct ExtremeValueTests {
         }
         // (symbol, timestamp) is unique by construction: every quote is new.
         #expect(try await store.quotes.insert(quotes.map(\.record)).inserted == quotes.count)
-        for _ in 0..<40 {
+        for _ in 0..<24 {
             var low = Self.pick(Self.strikeBounds, &generator)
             var high = Self.pick(Self.strikeBounds, &generator)
             if let l = low, let h = high, l > h { (low, high) = (high, low) }
