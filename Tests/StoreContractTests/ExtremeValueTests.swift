@@ -30,7 +30,7 @@ struct ExtremeValueTests {
     ]
     static let bounds: [Int64?] = [nil, .min, RecordTime.earliest - 1, RecordTime.earliest, -1, 0, marketOpen, RecordTime.latest, RecordTime.latest + 1, .max]
     static let strikeBounds: [Double?] = [nil, -.greatestFiniteMagnitude, -0.0, 0, 5e-324, 1, 9_007_199_254_740_992, .greatestFiniteMagnitude]
-    static let limits = [1, 3, 7, 1000]
+    static let limits = [2, 7, 50, 1000]
 
     /// A stored record as the model sees it: its kind's fields, its document,
     /// and its insertion rank (the tiebreaker of equal timestamps).
