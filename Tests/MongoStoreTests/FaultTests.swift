@@ -164,6 +164,10 @@ struct StartupTests {
             guard case .unavailable(let reason) = error else { Issue.record("expected unavailable, got \(error)"); return }
             #expect(reason.contains("did not answer within 2 s"))
         }
-        #expect(clock.now - started < .seconds(15), "gave up long before the 30 s default")
+        // With libmongoc's default the first ping alone waits 30 s for server
+        // selection, so anything under 30 s shows the store's 3 s applied. Alone
+        // this takes about 4 s; in the whole parallel suite on 2 cores, CPU
+        // contention stretches it (10 to 18 s measured on main and on this branch).
+        #expect(clock.now - started < .seconds(25), "gave up long before the 30 s default")
     }
 }
