@@ -199,6 +199,19 @@ final class SystemdIntegrationTests: DaemonTestCase {
         FileManager.default.createFile(atPath: logPath, contents: nil)
         var info = stat()
         XCTAssertEqual(stat(logPath, &info), 0)
+        // Read the journal from before the daemon starts, as journald does: a
+        // Unix datagram socket queues only a few entries (max_dgram_qlen, 10
+        // here), and a writer blocks on a full queue.
+        let received = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var datagrams: [String] = []
+        DispatchQueue.global().async {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline, let datagram = journal.receiveText(timeout: deadline.timeIntervalSinceNow) {
+                datagrams.append(datagram)
+                if datagram.contains("MESSAGE=request failed") { break }
+            }
+            received.signal()
+        }
         let daemon = try DaemonProcess(
             socketPath: socketPath, arguments: storeArguments, workingDirectory: directory.path,
             environment: ["JOURNAL_STREAM": "\(info.st_dev):\(info.st_ino)"], logPath: logPath
@@ -206,8 +219,9 @@ final class SystemdIntegrationTests: DaemonTestCase {
         defer { daemon.stop() }
         try daemon.waitUntilListening()
         _ = try roundTrip(RequestBuilder.request(id: 9, op: "no.such.op"))
+        XCTAssertEqual(received.wait(timeout: .now() + 30), .success)
         var entries: [[String: String]] = []
-        while let datagram = journal.receiveText(timeout: 2) {
+        for datagram in datagrams {
             var fields: [String: String] = [:]
             for line in datagram.split(separator: "\n") {
                 let parts = line.split(separator: "=", maxSplits: 1)
