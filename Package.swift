@@ -147,7 +147,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging, nio, nioHelpers]),
         .testTarget(name: "NativeLibraryTests", dependencies: ["SQLiteStore", "MongoStore", "Systemd", "Auth", "BSONCore"]),
         .testTarget(
             name: "EndToEndTests",

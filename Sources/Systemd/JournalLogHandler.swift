@@ -72,15 +72,44 @@ public struct JournalLogHandler: LogHandler {
             for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
                 fields.append("\(Self.fieldName(key))=\(value)")
             }
-            Self.send(fields)
+            Self.nativeQueue.enqueue(.fields(fields))
         case .prefixedLines:
             var line = "<\(priority)>\(event.message)"
             for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
                 line += " \(key)=\(value)"
             }
             line = String(line.map { $0 == "\n" ? " " : $0 }) + "\n"
-            var bytes = Array(line.utf8)
-            _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+            Self.lineQueue.enqueue(.line(line))
+        }
+    }
+
+    /// Entries on their way to the journal, sent off the logging thread (an
+    /// event loop must never wait for journald): one queue per sink.
+    static let nativeQueue = JournalQueue(
+        notice: { .fields(["MESSAGE=\($0)", "PRIORITY=4", "SYSLOG_IDENTIFIER=deltastored"]) },
+        send: { entry in if case .fields(let fields) = entry { send(fields) } }
+    )
+    static let lineQueue = JournalQueue(
+        notice: { .line("<4>\($0)\n") },
+        send: { entry in if case .line(let line) = entry { writeToStderr(line) } }
+    )
+
+    /// Sends what is still queued (the last lines before exit), waiting at
+    /// most `seconds`.
+    public static func flush(seconds: Double = 2) {
+        nativeQueue.flush(seconds: seconds)
+        lineQueue.flush(seconds: seconds)
+    }
+
+    private static func writeToStderr(_ line: String) {
+        var bytes = Array(line.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return -1 }
+                return write(2, base + offset, raw.count - offset)
+            }
+            if written > 0 { offset += written } else if written < 0 && errno == EINTR { continue } else { return }
         }
     }
 

@@ -21,7 +21,15 @@ public struct Watchdog: Service {
     public static func configuredInterval() -> TimeAmount? {
         var microseconds: UInt64 = 0
         guard sd_watchdog_enabled(0, &microseconds) > 0, microseconds > 0 else { return nil }
-        return .microseconds(Int64(microseconds / 2))
+        return keepAliveInterval(watchdogMicroseconds: microseconds)
+    }
+
+    /// Half of systemd's `WATCHDOG_USEC`, saturating: a value too large for a
+    /// `TimeAmount` means "practically never" rather than a trap.
+    static func keepAliveInterval(watchdogMicroseconds microseconds: UInt64) -> TimeAmount {
+        let half = microseconds / 2
+        let (nanoseconds, overflow) = Int64(clamping: half).multipliedReportingOverflow(by: 1000)
+        return .nanoseconds(overflow ? Int64.max : nanoseconds)
     }
 
     public init(interval: TimeAmount, notifier: ServiceNotifier, logger: Logger, check: @escaping HealthCheck) {

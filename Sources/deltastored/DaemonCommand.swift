@@ -113,6 +113,8 @@ struct DaemonCommand: AsyncParsableCommand {
         // SIGHUP before the reload service traps it must not end the daemon.
         signal(SIGHUP, SIG_IGN)
         SystemdIntegration.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
+        // Journal entries are sent off the event loops: the last ones before an exit must not be lost.
+        defer { JournalLogHandler.flush() }
         let logger = Logger(label: "deltastored")
         logger.info("deltastored \(ProtocolVersion.serverVersion) starting (pid \(getpid()))", metadata: ["version": "\(ProtocolVersion.serverVersion)", "pid": "\(getpid())"])
         let systemd: SystemdIntegration
