@@ -1,6 +1,7 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 // deltastore: one daemon that owns database access and authentication for
 // DeltaStream, spoken to over a Unix domain socket in BSON frames.
+// Linux only (systemd, SO_PEERCRED, libsystemd); Swift 6.2 or later (InlineArray).
 import PackageDescription
 
 let nio: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
@@ -10,7 +11,6 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "deltastore",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "deltastored", targets: ["deltastored"]),
         .executable(name: "deltastorectl", targets: ["deltastorectl"]),

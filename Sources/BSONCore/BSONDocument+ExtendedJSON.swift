@@ -9,8 +9,10 @@ extension BSONDocument {
 
     /// MongoDB Extended JSON v2, relaxed mode: numbers as JSON numbers and dates
     /// as ISO-8601 (`{"$date": "2025-01-30T09:15:00Z"}`); what people read.
+    /// Doubles are in shortest round-trip form (`21526.35`; see
+    /// `ShortestDoubleText`).
     public var relaxedExtendedJSON: String {
-        json(bson_as_relaxed_extended_json)
+        ShortestDoubleText.rewritingDoubles(inJSON: json(bson_as_relaxed_extended_json))
     }
 
     /// Parses extended JSON (canonical or relaxed, libbson's parser): exactly one

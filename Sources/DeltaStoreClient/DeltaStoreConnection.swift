@@ -44,7 +44,7 @@ public final class DeltaStoreConnection: Sendable {
             let channel = try await bootstrap.connect(unixDomainSocketPath: socketPath).get()
             return DeltaStoreConnection(channel: channel, maxRequestBytes: maxMessageBytes)
         } catch {
-            throw DeltaStoreError.connection("cannot connect to \(socketPath): \(error)")
+            throw DeltaStoreError.connection(ConnectFailure.reason(error, socketPath: socketPath))
         }
     }
 

@@ -41,8 +41,6 @@ final class SQLiteConnection: @unchecked Sendable {
         return SQLiteConnection(path: path, handle: db)
     }
 
-    var isOpen: Bool { handle != nil }
-
     private func openHandle(_ context: @autoclosure () -> String) throws(SQLiteError) -> OpaquePointer {
         guard let handle else {
             throw SQLiteError(code: SQLITE_MISUSE, message: "the connection is closed", context: context())

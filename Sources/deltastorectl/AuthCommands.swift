@@ -31,20 +31,10 @@ struct AuthOutputOptions: ParsableArguments {
         }
         for (key, value) in result.elements {
             if case .document(let inner) = value {
-                for (innerKey, innerValue) in inner.elements { Output.line("\(key)_\(innerKey): \(Self.text(innerValue))") }
+                for (innerKey, innerValue) in inner.elements { Output.line("\(key)_\(innerKey): \(Cell.text(innerValue))") }
             } else {
-                Output.line("\(key): \(Self.text(value))")
+                Output.line("\(key): \(Cell.text(value))")
             }
-        }
-    }
-
-    static func text(_ value: BSONValue) -> String {
-        switch value {
-        case .string(let s): return s
-        case .datetime(let ms): return TimeArgument.format(ms)
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "-"
-        default: return value.integerValue.map(String.init) ?? BSONDocument([("v", value)]).relaxedExtendedJSON
         }
     }
 }

@@ -36,8 +36,8 @@ struct ChainsCommand: AsyncParsableCommand {
             for c in chains {
                 Output.line(table.row([
                     Cell.time(c["timestamp"]), Cell.text(c["expiry"]), Cell.number(c["spot_price"]), Cell.number(c["pcr_oi"]),
-                    Cell.number(c["pcr_volume"]), Cell.number(c["atm_strike"], digits: 0), Cell.number(c["atm_straddle_price"]),
-                    Cell.number(c["max_pain_strike"], digits: 0), c["calls"]?.arrayValue.map { String($0.count) } ?? "-",
+                    Cell.number(c["pcr_volume"]), Cell.number(c["atm_strike"]), Cell.number(c["atm_straddle_price"]),
+                    Cell.number(c["max_pain_strike"]), c["calls"]?.arrayValue.map { String($0.count) } ?? "-",
                     c["puts"]?.arrayValue.map { String($0.count) } ?? "-",
                 ]))
             }

@@ -21,7 +21,12 @@ struct ConnectionOptions: ParsableArguments {
         do {
             return try await DeltaStoreConnection.connect(socketPath: socketPath)
         } catch {
-            Output.error("deltastorectl: cannot reach deltastored at \(socketPath): \(error)")
+            let reason = (error as? DeltaStoreError).map { if case .connection(let text) = $0 { return text } else { return "\($0)" } } ?? "\(error)"
+            Output.error("""
+                deltastorectl: cannot reach deltastored: \(reason).
+                Start it with `./dev run` in a checkout, or `sudo systemctl start deltastore.socket` where it is installed; \
+                `--socket PATH` or DELTASTORE_SOCKET names another socket.
+                """)
             throw ExitCode(69)
         }
     }

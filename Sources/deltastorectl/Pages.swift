@@ -58,9 +58,10 @@ enum Cell {
         value?.datetimeValue.map(TimeArgument.format) ?? "-"
     }
 
-    static func number(_ value: BSONValue?, digits: Int = 2) -> String {
+    /// Shortest round-trip form (`21526.35`, `0.9623`, `21500`).
+    static func number(_ value: BSONValue?) -> String {
         guard let number = value?.numericValue else { return "-" }
-        return String(format: "%.\(digits)f", number)
+        return ShortestDoubleText.cell(number)
     }
 
     static func text(_ value: BSONValue?) -> String {
@@ -68,7 +69,10 @@ enum Cell {
         case .string(let s)?: return s
         case .int32(let v)?: return String(v)
         case .int64(let v)?: return String(v)
-        case nil: return "-"
+        case .double(let v)?: return ShortestDoubleText.cell(v)
+        case .datetime(let ms)?: return TimeArgument.format(ms)
+        case .bool(let b)?: return b ? "true" : "false"
+        case .null?, nil: return "-"
         case let other?: return BSONDocument([("v", other)]).relaxedExtendedJSON
         }
     }

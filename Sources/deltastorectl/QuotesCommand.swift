@@ -51,7 +51,7 @@ struct QuotesCommand: AsyncParsableCommand {
                     Output.line(table.row([
                         Cell.time(q["timestamp"]), Cell.text(q["symbol"]), Cell.text(q["expiry"]), Cell.text(q["option_type"]),
                         Cell.number(q["strike"]), Cell.number(q["bid"]), Cell.number(q["ask"]), Cell.number(q["last"]),
-                        Cell.number(q["iv"], digits: 3), Cell.number(q["delta"], digits: 2), Cell.text(q["open_interest"]),
+                        Cell.number(q["iv"]), Cell.number(q["delta"]), Cell.text(q["open_interest"]),
                     ]))
                 }
             }

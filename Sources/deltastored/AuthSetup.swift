@@ -77,7 +77,7 @@ struct AuthDuration: ExpressibleByArgument, Sendable, CustomStringConvertible {
 /// RELOADING=1 and READY=1) and the housekeeping service.
 ///
 /// Auth is offered only when the store keeps users and sessions (conforms to
-/// `AuthStore`; the SQLite store does). Otherwise the daemon serves without
+/// `AuthStore`: both the SQLite and the MongoDB store do). Otherwise the daemon serves without
 /// the `auth.*` operations and says so in its log.
 enum AuthSetup {
     /// What `DaemonCommand` wires in.

@@ -100,9 +100,12 @@ final class CtlTests: DaemonTestCase {
     }
 
     func testUnreachableDaemonExits69() throws {
-        let result = try CommandRunner.run("deltastorectl", ["ping", "--socket", directory.file("nobody.sock")])
+        let path = directory.file("nobody.sock")
+        let result = try CommandRunner.run("deltastorectl", ["ping", "--socket", path])
         XCTAssertEqual(result.status, 69)
-        XCTAssertTrue(result.stderr.contains("cannot reach deltastored"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("cannot reach deltastored: no socket at \(path): deltastored is not running there"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("./dev run") && result.stderr.contains("systemctl start deltastore.socket"), "says how to start one: \(result.stderr)")
+        XCTAssertFalse(result.stderr.contains("errno"), "NIO's raw error text: \(result.stderr)")
     }
 }
 

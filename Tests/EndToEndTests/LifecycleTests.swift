@@ -18,17 +18,7 @@ final class LifecycleTests: DaemonTestCase {
 
     func testStaleSocketFileIsReplaced() throws {
         // A socket file nobody listens on, as a crashed daemon leaves behind.
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in socketPath.utf8.enumerated() { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        XCTAssertEqual(bound, 0)
-        close(fd)
+        try StaleSocketFile.create(at: socketPath)
         XCTAssertTrue(FileManager.default.fileExists(atPath: socketPath))
 
         try startDaemon()
