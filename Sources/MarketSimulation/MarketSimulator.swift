@@ -157,8 +157,8 @@ public struct MarketSimulator: Sendable {
             var row = ChainAnalytics.Strike(strike: strike, callOpenInterest: 0, putOpenInterest: 0, callVolume: 0, putVolume: 0, callLast: 0, putLast: 0)
             for call in [true, false] {
                 let greeks = model.greeks(call: call)
-                let last = max(0.05, (greeks.price * 20).rounded() / 20)
-                let spread = max(0.05, (last * 0.004 * 20).rounded() / 20)
+                let last = max(0.05, Self.tickRounded(greeks.price))
+                let spread = max(0.05, Self.tickRounded(last * 0.004))
                 let nearness = exp(-pow(Double(offset) / Double(max(configuration.strikesPerSide, 1)) * 2, 2))
                 let openInterest = Int(Double(50_000 + Int.random(in: 0..<50_000, using: &random)) * (0.3 + nearness))
                 let volume = Int(Double(openInterest) * Double.random(in: 0.05..<0.4, using: &random))
@@ -168,8 +168,8 @@ public struct MarketSimulator: Sendable {
                     "strike": .double(strike),
                     "expiry": .string(expiry),
                     "option_type": .string(call ? "CALL" : "PUT"),
-                    "bid": .double(max(0.05, last - spread)),
-                    "ask": .double(last + spread),
+                    "bid": .double(max(0.05, Self.tickRounded(last - spread))),
+                    "ask": .double(Self.tickRounded(last + spread)),
                     "last": .double(last),
                     "volume": .int64(Int64(volume)),
                     "open_interest": .int64(Int64(openInterest)),
@@ -202,7 +202,7 @@ public struct MarketSimulator: Sendable {
                 ("pcr_oi", .double((analytics.pcrOpenInterest * 10_000).rounded() / 10_000)),
                 ("pcr_volume", .double((analytics.pcrVolume * 10_000).rounded() / 10_000)),
                 ("atm_strike", .double(analytics.atmStrike)),
-                ("atm_straddle_price", .double(analytics.atmStraddlePrice)),
+                ("atm_straddle_price", .double(Self.tickRounded(analytics.atmStraddlePrice))),
                 ("max_pain_strike", .double(analytics.maxPainStrike)),
                 ("total_call_oi", .int64(Int64(analytics.totalCallOpenInterest))),
                 ("total_put_oi", .int64(Int64(analytics.totalPutOpenInterest))),
@@ -212,6 +212,12 @@ public struct MarketSimulator: Sendable {
         }
         chain += [("calls", .array(calls.map { .document($0) })), ("puts", .array(puts.map { .document($0) })), ("timestamp", .datetime(time))]
         return (calls + puts, BSONDocument(chain))
+    }
+
+    /// A premium on the exchange's 0.05 tick, as the double nearest to it
+    /// (`141.6`, never the `141.60000000000002` a sum of ticks can give).
+    static func tickRounded(_ price: Double) -> Double {
+        (price * 20).rounded() / 20
     }
 
     /// `NIFTY25013021500CE`: product, expiry as YYMMDD, strike, CE/PE.

@@ -131,6 +131,8 @@ final class SystemdIntegrationTests: DaemonTestCase {
         activator.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
         let daemonBinary = try BuildProducts.executable("deltastored").path
         activator.arguments = ["-l", socketPath, "--fdname=deltastore.socket", "-E", "NOTIFY_SOCKET=\(notify.path)", daemonBinary] + storeArguments
+        // The daemon's state directory (keys, cursor key) is relative: in the test's directory, never the checkout.
+        activator.currentDirectoryURL = URL(fileURLWithPath: directory.path)
         let log = directory.file("activate.log")
         FileManager.default.createFile(atPath: log, contents: nil)
         activator.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -28,6 +28,22 @@ final class MarketSimulatorTests: XCTestCase {
         XCTAssertEqual(counts.chains, 6 * 2 * 2)
     }
 
+    /// Prices are whole ticks and print as such: no `141.60000000000002`.
+    func testPremiumsAreOnTheTickAndPrintShort() {
+        var checked = 0
+        MarketSimulator(configuration: configuration).run { step in
+            let chainPrices = step.chains.compactMap { $0["atm_straddle_price"]?.doubleValue }
+            let quotePrices = step.quotes.flatMap { quote in ["bid", "ask", "last"].compactMap { quote[$0]?.doubleValue } }
+            for price in chainPrices + quotePrices {
+                XCTAssertEqual((price * 20).rounded(), price * 20, "\(price) is not a multiple of 0.05")
+                let decimals = price.description.split(separator: ".").last?.count ?? 0
+                XCTAssertLessThanOrEqual(decimals, 2, "\(price) prints with \(decimals) decimals")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 100)
+    }
+
     func testSameSeedSameMarketOtherSeedOtherMarket() {
         func prices(_ seed: UInt64) -> [BSONValue?] {
             var c = configuration
