@@ -32,6 +32,12 @@ struct CallCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the whole reply envelope, not only the result.")
     var envelope = false
 
+    func validate() throws {
+        if let deadlineMs, !(1...Request.maxDeadlineMilliseconds).contains(deadlineMs) {
+            throw ValidationError("--deadline-ms must be between 1 and \(Request.maxDeadlineMilliseconds)")
+        }
+    }
+
     func run() async throws {
         var arguments = BSONDocument()
         if let args {
@@ -45,7 +51,7 @@ struct CallCommand: AsyncParsableCommand {
         defer { Task { await client.close() } }
         let reply: Reply
         do {
-            reply = try await client.send(op: op, args: arguments, deadlineMilliseconds: deadlineMs)
+            reply = try await client.send(op, arguments, deadline: deadlineMs.map { .milliseconds($0) })
         } catch {
             throw Output.fail(error)
         }

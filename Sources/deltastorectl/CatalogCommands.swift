@@ -12,8 +12,7 @@ struct ProductsCommand: AsyncParsableCommand {
         let client = try await connection.connect()
         defer { Task { await client.close() } }
         do {
-            let result = try await client.call("products.list")
-            for product in (result["products"]?.arrayValue ?? []).compactMap(\.stringValue) { Output.line(product) }
+            for product in try await client.products() { Output.line(product) }
         } catch {
             throw Output.fail(error)
         }
@@ -31,8 +30,7 @@ struct ExpiriesCommand: AsyncParsableCommand {
         let client = try await connection.connect()
         defer { Task { await client.close() } }
         do {
-            let result = try await client.call("expiries.list", ["product": .string(product)])
-            for expiry in (result["expiries"]?.arrayValue ?? []).compactMap(\.stringValue) { Output.line(expiry) }
+            for expiry in try await client.expiries(product: product) { Output.line(expiry) }
         } catch {
             throw Output.fail(error)
         }
@@ -48,18 +46,16 @@ struct HealthCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await connection.connect()
         defer { Task { await client.close() } }
-        let result: BSONDocument
+        let health: Health
         do {
-            result = try await client.call("health")
+            health = try await client.health()
         } catch {
             throw Output.fail(error)
         }
-        let status = result["status"]?.stringValue ?? "?"
-        let store = result["store"]?.documentValue ?? BSONDocument()
-        var line = "\(status): store \(store["kind"]?.stringValue ?? "?") \(store["ok"]?.boolValue == true ? "ok" : "NOT OK"), up \(result["uptime_s"]?.integerValue ?? 0) s"
-        if let error = store["error"]?.stringValue { line += " (\(error))" }
-        if let reason = store["reason"]?.stringValue { line += ": \(reason)" }
+        var line = "\(health.status): store \(health.storeKind) \(health.storeOK ? "ok" : "NOT OK"), up \(health.uptimeSeconds) s"
+        if let error = health.storeError { line += " (\(error))" }
+        if let reason = health.storeReason { line += ": \(reason)" }
         Output.line(line)
-        if status != "ok" { throw ExitCode.failure }
+        if !health.isOK { throw ExitCode.failure }
     }
 }

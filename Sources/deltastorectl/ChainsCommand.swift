@@ -22,6 +22,7 @@ struct ChainsCommand: AsyncParsableCommand {
 
     func validate() throws {
         if latest && expiry == nil { throw ValidationError("--latest needs --expiry") }
+        if latest && fields != nil { throw ValidationError("--latest prints the whole chain: --fields selects fields of the pages of chains (without --latest)") }
     }
 
     func run() async throws {
@@ -44,22 +45,18 @@ struct ChainsCommand: AsyncParsableCommand {
         }
         do {
             if latest, let expiry {
-                let result = try await client.call("chains.latest", ["product": .string(product), "expiry": .string(expiry)])
-                let chain = result["chain"]?.documentValue ?? BSONDocument()
+                let chain = try await client.latestChain(product: product, expiry: expiry)
                 if output.json { return output.printJSON([chain]) }
                 Output.line(Output.pretty(chain.relaxedExtendedJSON))
                 return
             }
-            var args: [(String, BSONValue)] = [("product", .string(product))]
-            if let expiry { args.append(("expiry", .string(expiry))) }
-            if let fields {
-                args.append(("fields", .array(fields.split(separator: ",").map { .string(String($0)) })))
-            }
-            args += try range.arguments()
-            if let limit { args.append(("limit", .int64(Int64(limit)))) }
-            if asc { args.append(("order", "asc")) }
+            let bounds = try range.bounds()
+            let pages = client.chainPages(
+                product: product, expiry: expiry, start: bounds.start, end: bounds.end, limit: limit, order: asc ? .ascending : nil,
+                fields: fields.map { $0.split(separator: ",").map(String.init) }
+            )
             if !output.json { Output.line(table.header) }
-            try await Pages.follow(client, op: "chains.query", args: args, recordsKey: "chains", all: output.all) { show($0) }
+            try await Pages.follow(pages, all: output.all) { show($0.chains) }
         } catch let error as ValidationError {
             throw error
         } catch {

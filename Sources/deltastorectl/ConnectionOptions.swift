@@ -16,18 +16,29 @@ struct ConnectionOptions: ParsableArguments {
         return DefaultLocations(environment: environment, executablePath: executable).socketPath
     }
 
-    /// Connects, or exits with status 69 (EX_UNAVAILABLE) and a readable reason.
-    func connect() async throws -> DeltaStoreConnection {
+    /// A client of the daemon (one connection, no deadline unless a command
+    /// gives one), connected: or exits with status 69 (EX_UNAVAILABLE) and a
+    /// sentence saying where nothing answered and how to start the daemon.
+    func connect() async throws -> DeltaStoreClient {
+        let client = DeltaStoreClient(configuration: DeltaStoreClientConfiguration(
+            socketPath: socketPath, poolSize: 1, defaultDeadline: nil, clientName: "deltastorectl"
+        ))
         do {
-            return try await DeltaStoreConnection.connect(socketPath: socketPath)
-        } catch {
-            let reason = (error as? DeltaStoreError).map { if case .connection(let text) = $0 { return text } else { return "\($0)" } } ?? "\(error)"
+            _ = try await client.serverHello()
+            return client
+        } catch let error as DeltaStoreError where error.isConnectionFailure {
+            await client.close()
+            let reason: String
+            if case .connection(let text) = error { reason = text } else { reason = "\(error)" }
             Output.error("""
                 deltastorectl: cannot reach deltastored: \(reason).
                 Start it with `./dev run` in a checkout, or `sudo systemctl start deltastore.socket` where it is installed; \
                 `--socket PATH` or DELTASTORE_SOCKET names another socket.
                 """)
             throw ExitCode(69)
+        } catch {
+            await client.close()
+            throw Output.fail(error)
         }
     }
 }

@@ -17,28 +17,43 @@ struct OHLCCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Number of bars (server default 100).") var limit: Int?
     @Flag(name: .long, help: "Print bars as JSON lines.") var json = false
 
+    func validate() throws {
+        _ = try barWindow()
+    }
+
+    private func barWindow() throws -> OHLCWindow {
+        guard let parsed = OHLCWindow(rawValue: window) else {
+            throw ValidationError("--window must be one of \(OHLCWindow.allCases.map(\.rawValue).joined(separator: ", ")), not '\(window)'")
+        }
+        return parsed
+    }
+
     func run() async throws {
         let client = try await connection.connect()
         defer { Task { await client.close() } }
-        var args: [(String, BSONValue)] = [("product", .string(product)), ("window", .string(window))] + (try range.arguments())
-        if let limit { args.append(("limit", .int64(Int64(limit)))) }
-        let result: BSONDocument
+        let bounds = try range.bounds()
+        let series: OHLCSeries
         do {
-            result = try await client.call("ticks.ohlc", BSONDocument(args))
+            series = try await client.ohlc(product: product, window: try barWindow(), start: bounds.start, end: bounds.end, limit: limit)
         } catch {
             throw Output.fail(error)
         }
-        let bars = (result["bars"]?.arrayValue ?? []).compactMap(\.documentValue)
         if json {
-            for bar in bars { Output.line(bar.relaxedExtendedJSON) }
+            for bar in series.bars {
+                let document: BSONDocument = [
+                    "start": .datetime(bar.start.bsonMilliseconds), "open": .double(bar.open), "high": .double(bar.high),
+                    "low": .double(bar.low), "close": .double(bar.close), "count": .int64(Int64(bar.count)),
+                ]
+                Output.line(document.relaxedExtendedJSON)
+            }
             return
         }
         let table = Table([("START", 24, false), ("OPEN", 10, true), ("HIGH", 10, true), ("LOW", 10, true), ("CLOSE", 10, true), ("TICKS", 6, true)])
         Output.line(table.header)
-        for bar in bars {
+        for bar in series.bars {
             Output.line(table.row([
-                Cell.time(bar["start"]), Cell.number(bar["open"]), Cell.number(bar["high"]),
-                Cell.number(bar["low"]), Cell.number(bar["close"]), Cell.text(bar["count"]),
+                TimeArgument.format(bar.start.bsonMilliseconds), ShortestDoubleText.cell(bar.open), ShortestDoubleText.cell(bar.high),
+                ShortestDoubleText.cell(bar.low), ShortestDoubleText.cell(bar.close), String(bar.count),
             ]))
         }
     }

@@ -1,22 +1,14 @@
 import BSONCore
 import DeltaStoreClient
 
-/// Calls a paginated query and hands each page's records to `body`; with
-/// `all`, follows `next` cursors until the last page.
+/// The pages of a query as the subcommands print them: the first page, or
+/// with `all` every page, following `next` cursors (`PageSequence`).
 enum Pages {
-    static func follow(
-        _ client: DeltaStoreConnection, op: String, args: [(String, BSONValue)], recordsKey: String, all: Bool,
-        _ body: ([BSONDocument]) throws -> Void
-    ) async throws {
-        var cursor: String?
-        repeat {
-            var pairs = args
-            if let cursor { pairs.append(("cursor", .string(cursor))) }
-            let result = try await client.call(op, BSONDocument(pairs))
-            let records = (result[recordsKey]?.arrayValue ?? []).compactMap(\.documentValue)
-            try body(records)
-            cursor = result["next"]?.stringValue
-        } while all && cursor != nil
+    static func follow<Page: CursorPage>(_ pages: PageSequence<Page>, all: Bool, _ body: (Page) throws -> Void) async throws {
+        for try await page in pages {
+            try body(page)
+            if !all { break }
+        }
     }
 }
 

@@ -26,7 +26,7 @@ struct PingCommand: AsyncParsableCommand {
             if sequence > 1, interval > 0 { try await Task.sleep(nanoseconds: UInt64(interval * 1_000_000_000)) }
             let start = NIODeadline.now()
             do {
-                _ = try await client.call("ping")
+                try await client.ping()
             } catch {
                 throw Output.fail(error)
             }

@@ -24,28 +24,32 @@ struct QuotesCommand: AsyncParsableCommand {
 
     func validate() throws {
         if symbol == nil && product == nil { throw ValidationError("give --symbol or --product") }
+        _ = try optionType()
+    }
+
+    /// `--type`, in either case.
+    private func optionType() throws -> OptionType? {
+        guard let type else { return nil }
+        guard let parsed = OptionType(rawValue: type.uppercased()) else { throw ValidationError("--type must be CALL or PUT, not '\(type)'") }
+        return parsed
     }
 
     func run() async throws {
         let client = try await connection.connect()
         defer { Task { await client.close() } }
-        var args: [(String, BSONValue)] = []
-        if let symbol { args.append(("symbol", .string(symbol))) }
-        if let product { args.append(("product", .string(product))) }
-        if let expiry { args.append(("expiry", .string(expiry))) }
-        if let type { args.append(("option_type", .string(type.uppercased()))) }
-        if let strikeMin { args.append(("strike_min", .double(strikeMin))) }
-        if let strikeMax { args.append(("strike_max", .double(strikeMax))) }
-        args += try range.arguments()
-        if let limit { args.append(("limit", .int64(Int64(limit)))) }
-        if asc { args.append(("order", "asc")) }
+        let bounds = try range.bounds()
+        let pages = client.quotePages(
+            symbol: symbol, product: product, expiry: expiry, optionType: try optionType(), strikeMin: strikeMin, strikeMax: strikeMax,
+            start: bounds.start, end: bounds.end, limit: limit, order: asc ? .ascending : nil
+        )
         let table = Table([
             ("TIMESTAMP", 24, false), ("SYMBOL", 22, false), ("EXPIRY", 10, false), ("TYPE", 4, false), ("STRIKE", 9, true),
             ("BID", 8, true), ("ASK", 8, true), ("LAST", 8, true), ("IV", 6, true), ("DELTA", 6, true), ("OI", 8, true),
         ])
         if !output.json { Output.line(table.header) }
         do {
-            try await Pages.follow(client, op: "quotes.query", args: args, recordsKey: "quotes", all: output.all) { quotes in
+            try await Pages.follow(pages, all: output.all) { page in
+                let quotes = page.quotes
                 if output.json { return output.printJSON(quotes) }
                 for q in quotes {
                     Output.line(table.row([
@@ -55,6 +59,8 @@ struct QuotesCommand: AsyncParsableCommand {
                     ]))
                 }
             }
+        } catch let error as ValidationError {
+            throw error
         } catch {
             throw Output.fail(error)
         }

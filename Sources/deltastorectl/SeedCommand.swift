@@ -58,8 +58,7 @@ struct SeedCommand: AsyncParsableCommand {
         defer { Task { await client.close() } }
         let started = Date()
         do {
-            let hello = try await client.call("hello")
-            let maxBatch = Int(hello["limits"]?.documentValue?["max_batch"]?.integerValue ?? 1000)
+            let maxBatch = try await client.serverHello().limits.maxBatch
             let writer = BatchWriter(client: client, batchSize: min(batchSize, maxBatch), progress: Progress(total: simulator.totals))
             try await writer.write(simulator)
             let elapsed = Date().timeIntervalSince(started)
@@ -77,14 +76,14 @@ struct SeedCommand: AsyncParsableCommand {
 
 /// Buffers generated documents and sends them in batches, in time order.
 final class BatchWriter {
-    let client: DeltaStoreConnection
+    let client: DeltaStoreClient
     let batchSize: Int
     let progress: Progress
     private(set) var inserted = (ticks: 0, quotes: 0, chains: 0)
     private(set) var duplicates = 0
     private var pending = (ticks: [BSONDocument](), quotes: [BSONDocument](), chains: [BSONDocument]())
 
-    init(client: DeltaStoreConnection, batchSize: Int, progress: Progress) {
+    init(client: DeltaStoreClient, batchSize: Int, progress: Progress) {
         self.client = client
         self.batchSize = batchSize
         self.progress = progress
@@ -104,13 +103,13 @@ final class BatchWriter {
         while pending.ticks.count >= batchSize || (force && !pending.ticks.isEmpty) {
             let batch = Array(pending.ticks.prefix(batchSize))
             pending.ticks.removeFirst(batch.count)
-            inserted.ticks += try await send("ticks.insert", "ticks", batch)
+            inserted.ticks += counted(try await client.insertTicks(batch))
             progress.advance(ticks: batch.count)
         }
         while pending.quotes.count >= batchSize || (force && !pending.quotes.isEmpty) {
             let batch = Array(pending.quotes.prefix(batchSize))
             pending.quotes.removeFirst(batch.count)
-            inserted.quotes += try await send("quotes.insert", "quotes", batch)
+            inserted.quotes += counted(try await client.insertQuotes(batch))
             progress.advance(quotes: batch.count)
         }
         // Chains are large (two arrays of quotes): smaller batches keep frames small.
@@ -118,15 +117,15 @@ final class BatchWriter {
         while pending.chains.count >= chainBatch || (force && !pending.chains.isEmpty) {
             let batch = Array(pending.chains.prefix(chainBatch))
             pending.chains.removeFirst(batch.count)
-            inserted.chains += try await send("chains.insert", "chains", batch)
+            inserted.chains += counted(try await client.insertChains(batch))
             progress.advance(chains: batch.count)
         }
     }
 
-    private func send(_ op: String, _ key: String, _ batch: [BSONDocument]) async throws -> Int {
-        let result = try await client.call(op, [key: .array(batch.map { .document($0) })])
-        duplicates += Int(result["duplicates"]?.integerValue ?? 0)
-        return Int(result["inserted"]?.integerValue ?? 0)
+    /// The records a batch stored; its duplicates are counted apart.
+    private func counted(_ result: InsertResult) -> Int {
+        duplicates += result.duplicates
+        return result.inserted
     }
 }
 

@@ -30,16 +30,15 @@ struct TicksCommand: AsyncParsableCommand {
         }
         do {
             if latest {
-                let result = try await client.call("ticks.latest", ["product": .string(product)])
+                let tick = try await client.latestTick(product: product)
                 if !output.json { Output.line(table.header) }
-                show([result["tick"]?.documentValue].compactMap { $0 })
+                show([tick])
                 return
             }
-            var args: [(String, BSONValue)] = [("product", .string(product))] + (try range.arguments())
-            if let limit { args.append(("limit", .int64(Int64(limit)))) }
-            if asc { args.append(("order", "asc")) }
+            let bounds = try range.bounds()
+            let pages = client.tickPages(product: product, start: bounds.start, end: bounds.end, limit: limit, order: asc ? .ascending : nil)
             if !output.json { Output.line(table.header) }
-            try await Pages.follow(client, op: "ticks.query", args: args, recordsKey: "ticks", all: output.all) { show($0) }
+            try await Pages.follow(pages, all: output.all) { show($0.ticks) }
         } catch let error as ValidationError {
             throw error
         } catch {

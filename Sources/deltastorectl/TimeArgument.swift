@@ -1,5 +1,6 @@
 import ArgumentParser
 import BSONCore
+import DeltaStoreClient
 import Foundation
 
 /// Times on the command line: ISO-8601 in, ISO-8601 out. The protocol only
@@ -58,15 +59,15 @@ struct TimeRangeOptions: ParsableArguments {
         if since != nil && start != nil { throw ValidationError("give --since or --start, not both") }
     }
 
-    /// The `start`/`end` arguments as BSON datetimes.
-    func arguments() throws -> [(String, BSONValue)] {
-        var pairs: [(String, BSONValue)] = []
+    /// The `start` and `end` of the query (nil where not given).
+    func bounds() throws -> (start: Date?, end: Date?) {
+        var start: Date?
         if let since {
-            pairs.append(("start", .datetime(TimeArgument.nowMilliseconds() - (try TimeArgument.duration(since, option: "--since")))))
-        } else if let start {
-            pairs.append(("start", .datetime(try TimeArgument.parse(start, option: "--start"))))
+            start = Date(bsonMilliseconds: TimeArgument.nowMilliseconds() - (try TimeArgument.duration(since, option: "--since")))
+        } else if let text = self.start {
+            start = Date(bsonMilliseconds: try TimeArgument.parse(text, option: "--start"))
         }
-        if let end { pairs.append(("end", .datetime(try TimeArgument.parse(end, option: "--end")))) }
-        return pairs
+        let end = try self.end.map { Date(bsonMilliseconds: try TimeArgument.parse($0, option: "--end")) }
+        return (start, end)
     }
 }
