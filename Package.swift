@@ -106,6 +106,8 @@ let package = Package(
             name: "deltastorectl",
             dependencies: [
                 "DeltaStoreClient", "BSONCore", "WireProtocol", "MarketSimulation",
+                // verify-backup opens a backup file itself, without a daemon.
+                "SQLiteStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -136,7 +138,7 @@ let package = Package(
         .testTarget(name: "RequestDispatchTests", dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, logging]),
         .testTarget(name: "MarketSimulationTests", dependencies: ["MarketSimulation", "Domain", "BSONCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "BSONCore", "TestSupport"]),
-        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "Domain", "BSONCore", "CSQLite", nioPosix, logging]),
+        .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "RequestDispatch", "Domain", "BSONCore", "CSQLite", nioPosix, logging]),
         // One contract suite, run against every store (Swift Testing, parameterized by store).
         .testTarget(name: "StoreContractTests", dependencies: ["SQLiteStore", "MongoStore", "Domain", "BSONCore", "TestSupport", nioPosix, logging]),
         .testTarget(name: "MongoStoreTests", dependencies: ["MongoStore", "Domain", "BSONCore", "CMongoC", "TestSupport", nioPosix, logging]),

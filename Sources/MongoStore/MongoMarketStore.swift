@@ -29,7 +29,8 @@ public final class MongoMarketStore: MarketStore {
     public let users: any UserRepository
     public let sessions: any SessionRepository
 
-    private let executor: MongoExecutor
+    /// Internal (not private) for the lifecycle calls in `MongoMarketStore+Lifecycle.swift`.
+    let executor: MongoExecutor
     private let logger: Logger
     private let redactedURI: String
 

@@ -84,9 +84,12 @@ enum MongoSchema {
         Index(collection: quotes, keys: [("symbol", 1), ("timestamp", 1)], unique: true),
         // expiries.list: `distinct` of expiry for one product reads one entry per expiry.
         Index(collection: quotes, keys: [("product", 1), ("expiry", 1)]),
+        // Retention: the purge finds the oldest records by time.
+        Index(collection: quotes, keys: [("timestamp", -1)]),
         Index(collection: chains, keys: [("product", 1), ("expiry", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: chains, keys: [("product", 1), ("timestamp", -1), ("_id", -1)]),
         Index(collection: chains, keys: [("product", 1), ("expiry", 1), ("timestamp", 1)], unique: true),
+        Index(collection: chains, keys: [("timestamp", -1)]),
         // Auth: DeltaStream's unique email (same keys and default name, so an
         // existing database's index is the same one), and sessions found by
         // token hash (unique), user (logout of all sessions), family

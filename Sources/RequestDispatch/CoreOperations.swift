@@ -29,13 +29,19 @@ enum CoreOperations {
     static let statsDescriptor = OperationDescriptor(
         name: "stats", group: .admin,
         summary: "Connections, uptime, protocol errors, per-operation counts, errors and latency percentiles since start, and the connected clients.",
-        result: "{connections: int64, connections_total: int64, uptime_s: int64, protocol_errors: {bad_frames, bad_requests, unknown_ops}, ops: {<name>: {count, errors, p50_us, p99_us, max_us}}, clients: [{conn, uid, gid, pid}]}"
+        result: "{connections: int64, connections_total: int64, uptime_s: int64, protocol_errors: {bad_frames, bad_requests, unknown_ops}, ops: {<name>: {count, errors, p50_us, p99_us, max_us}}, clients: [{conn, uid, gid, pid}], store?: {kind: string, bytes: int64, collections: {ticks|quotes|chains: {count: int64, oldest?: datetime, newest?: datetime, retain_s?: int64}}, backup?: {name: string, pages_done: int64, pages_total: int64}}}"
     )
 
-    static func stats(_ statistics: ServerStatistics, info: ServerInfo) -> Operation {
-        Operation(statsDescriptor) { args, _ in
+    /// With `store`, the result gains `store` (read from the store on its
+    /// thread pool, so the reply comes later).
+    static func stats(_ statistics: ServerStatistics, info: ServerInfo, store: StoreStatsSource? = nil) -> Operation {
+        Operation(statsDescriptor) { args, context in
             _ = try Arguments(args, allowed: [])
-            return .value(statistics.document(uptimeSeconds: info.uptimeSeconds))
+            guard let store else { return .value(statistics.document(uptimeSeconds: info.uptimeSeconds)) }
+            return AsyncWork.run(context) {
+                let held = try await store()
+                return statistics.document(uptimeSeconds: info.uptimeSeconds).appending("store", .document(held))
+            }
         }
     }
 

@@ -17,11 +17,20 @@ public final class Dispatcher: Sendable {
     public let statistics: ServerStatistics
     /// Who may call what; checked before every non-public operation.
     public let access: AccessControl
+    /// Operations this server lacks on purpose, with what UNKNOWN_OP says
+    /// instead (e.g. `backup` on MongoDB names mongodump).
+    private let absentOperations: [String: String]
 
     /// Registers the core operations (`hello`, `ping`, `describe`, `stats`) and `extra`.
     /// When two operations share a name the first one registered wins, in the
     /// table and in the descriptors alike.
-    public init(info: ServerInfo, operations extra: [Operation], access: AccessControl = AccessControl(.allowAll)) {
+    ///
+    /// `storeStats`, when given, supplies the `store` part of `stats` (what
+    /// the store holds, `DataLifecycle.statsDocument`).
+    public init(
+        info: ServerInfo, operations extra: [Operation], access: AccessControl = AccessControl(.allowAll),
+        storeStats: StoreStatsSource? = nil, absentOperations: [String: String] = [:]
+    ) {
         let coreDescriptors = [CoreOperations.helloDescriptor, CoreOperations.pingDescriptor, CoreOperations.describeDescriptor, CoreOperations.statsDescriptor]
         // Same rule as the table below, so `hello` and `describe` list exactly
         // the operations that answer, each once.
@@ -32,7 +41,7 @@ public final class Dispatcher: Sendable {
         var table: [String: Operation] = [:]
         let core = [
             CoreOperations.hello(info: info, opNames: names), CoreOperations.ping(), CoreOperations.describe(descriptors),
-            CoreOperations.stats(statistics, info: info),
+            CoreOperations.stats(statistics, info: info, store: storeStats),
         ]
         for operation in core + extra {
             table[operation.name] = table[operation.name] ?? operation
@@ -42,6 +51,7 @@ public final class Dispatcher: Sendable {
         self.info = info
         self.statistics = statistics
         self.access = access
+        self.absentOperations = absentOperations
     }
 
     /// The descriptor of `op`, if the server has it.
@@ -60,7 +70,8 @@ public final class Dispatcher: Sendable {
     public func dispatch(_ request: Request, context: RequestContext) -> Outcome {
         guard let operation = operations[request.op] else {
             statistics.unknownOp()
-            return .reply(.failure(id: request.id, error: WireError(.unknownOp, "unknown operation '\(request.op)'")))
+            let message = absentOperations[request.op] ?? "unknown operation '\(request.op)'"
+            return .reply(.failure(id: request.id, error: WireError(.unknownOp, message)))
         }
         let outcome = run(operation, request, context)
         let statistics = self.statistics

@@ -92,6 +92,18 @@ enum Migrations {
             DROP INDEX ticks_product_tick_key;
             """
         ),
+        // Retention (issue 17): the purge deletes the oldest records of a
+        // collection by time, a few hundred per transaction; quotes and chains
+        // had no index led by `ts` (ticks have `ticks_ts`), so each batch would
+        // scan the whole table.
+        Migration(
+            version: 4,
+            summary: "time indexes of quotes and chains (retention)",
+            sql: """
+            CREATE INDEX quotes_ts ON quotes (ts);
+            CREATE INDEX chains_ts ON chains (ts);
+            """
+        ),
     ]
 
     /// The version a database has once every migration is applied.

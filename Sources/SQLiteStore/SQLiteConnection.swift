@@ -122,6 +122,24 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` with the raw `sqlite3*` (for the online backup API, which
+    /// takes two connections' handles). Confinement as for every other call.
+    func withHandle<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
+        try body(try openHandle("using the connection"))
+    }
+
+    /// Runs `body` with SQLite's automatic checkpoint off, so that its
+    /// commit does not also copy the WAL into the database file while the
+    /// caller holds the write lock (the purge checkpoints separately).
+    func withoutAutoCheckpoint<T>(_ body: () throws -> T) throws -> T {
+        try exec("PRAGMA wal_autocheckpoint = 0")
+        defer { try? exec("PRAGMA wal_autocheckpoint = \(Self.autoCheckpointPages)") }
+        return try body()
+    }
+
+    /// SQLite's default `wal_autocheckpoint`.
+    static let autoCheckpointPages = 1000
+
     /// Finalizes every cached statement and closes the connection. Idempotent.
     func close() {
         for statement in statements.values { statement.finalize() }

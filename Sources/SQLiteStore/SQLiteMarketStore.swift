@@ -1,6 +1,7 @@
 import CSQLite
 import Domain
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 
 /// The embedded default store: every repository over one SQLite file in WAL
@@ -24,13 +25,24 @@ public final class SQLiteMarketStore: MarketStore {
     /// files, share it: see `SQLiteMarketStore+Auth.swift`.
     let executor: StoreExecutor
     private let logger: Logger
+    /// One thread of its own for `backup`, so a long copy never takes a
+    /// thread the requests need (see `SQLiteMarketStore+Backup.swift`).
+    let backupThreads: NIOThreadPool
+    /// Whether a backup is running (one at a time).
+    let backupRunning = NIOLockedValueBox(false)
+    /// The retention's checkpoint connection, opened at its first use.
+    let checkpointConnection = NIOLockedValueBox<SQLiteConnection?>(nil)
 
     static let pingSQL = "SELECT 1"
+    /// `PRAGMA journal_size_limit`: 64 MiB.
+    static let walSizeLimit = 64 << 20
 
     private init(path: String, executor: StoreExecutor, logger: Logger) {
         self.path = path
         self.executor = executor
         self.logger = logger
+        backupThreads = NIOThreadPool(numberOfThreads: 1)
+        backupThreads.start()
         ticks = SQLiteTickRepository(executor: executor)
         quotes = SQLiteQuoteRepository(executor: executor)
         chains = SQLiteChainRepository(executor: executor)
@@ -131,11 +143,21 @@ public final class SQLiteMarketStore: MarketStore {
     /// use FULL (`SQLiteConnection.durableWriteTransaction`). `busy_timeout` covers other processes (backups, the CLI).
     private static func configure(writer: SQLiteConnection) throws {
         try writer.exec("PRAGMA busy_timeout = 5000")
+        // A new, empty file gets incremental auto-vacuum (only possible before
+        // its first table): the space of purged records can then be returned
+        // to the file system a few pages at a time (`reclaimSpace`). An older
+        // store keeps its mode; README "Retention" says how to convert it.
+        if try writer.scalarInt("PRAGMA page_count") == 0 {
+            try writer.exec("PRAGMA auto_vacuum = INCREMENTAL")
+        }
         let mode = try writer.scalarText("PRAGMA journal_mode = WAL")
         guard mode?.lowercased() == "wal" else {
             throw StoreError.failure("cannot switch \(writer.path) to WAL mode (journal_mode is \(mode ?? "unknown"))")
         }
         try writer.exec("PRAGMA synchronous = NORMAL")
+        // After a checkpoint the WAL is cut back to this size, so a burst of
+        // writes (a large purge) does not leave a large WAL file behind.
+        try writer.exec("PRAGMA journal_size_limit = \(walSizeLimit)")
         try writer.exec("PRAGMA foreign_keys = ON")
     }
 
@@ -196,6 +218,11 @@ public final class SQLiteMarketStore: MarketStore {
             // work started. Either way the connections must still be released:
             // close here (waiting, in the second case, for queries in flight).
             pool.close()
+        }
+        try? await backupThreads.shutdownGracefully()
+        checkpointConnection.withLockedValue { connection in
+            connection?.close()
+            connection = nil
         }
         logger.info("closed SQLite database \(path)", metadata: ["path": "\(path)"])
     }

@@ -13,7 +13,7 @@ struct CtlCommand: AsyncParsableCommand {
         """,
         subcommands: [
             PingCommand.self, HelloCommand.self, HealthCommand.self, TicksCommand.self, OHLCCommand.self, QuotesCommand.self,
-            ChainsCommand.self, ProductsCommand.self, ExpiriesCommand.self, SeedCommand.self, StatsCommand.self, CallCommand.self, AuthCommand.self,
+            ChainsCommand.self, ProductsCommand.self, ExpiriesCommand.self, SeedCommand.self, StatsCommand.self, BackupCommand.self, VerifyBackupCommand.self, CallCommand.self, AuthCommand.self,
         ]
     )
 

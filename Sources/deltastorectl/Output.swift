@@ -11,8 +11,8 @@ enum Output {
         print(text)
     }
 
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+    static func error(_ text: String, newline: Bool = true) {
+        FileHandle.standardError.write(Data((newline ? text + "\n" : text).utf8))
     }
 
     /// Prints an error reply as `CODE: message` (plus details) and exits 1.

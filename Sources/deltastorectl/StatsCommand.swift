@@ -1,10 +1,11 @@
 import ArgumentParser
 import BSONCore
 import DeltaStoreClient
+import Foundation
 
 /// `deltastorectl stats`: what the daemon has been doing since it started.
 struct StatsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show connections, uptime, and per-operation counts, errors and latencies.")
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Show connections, uptime, per-operation counts, errors and latencies, and what the store holds.")
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -37,5 +38,50 @@ struct StatsCommand: AsyncParsableCommand {
         if !clients.isEmpty {
             Output.line("clients: " + clients.map { "conn \(Cell.text($0["conn"])) uid \(Cell.text($0["uid"])) pid \(Cell.text($0["pid"]))" }.joined(separator: ", "))
         }
+        if let store = result["store"]?.documentValue {
+            Self.printStore(store)
+        }
+    }
+
+    /// The `store` part: size, then one row per collection.
+    static func printStore(_ store: BSONDocument) {
+        Output.line("store \(Cell.text(store["kind"])): \(ByteCount.text(store["bytes"]?.integerValue ?? 0))")
+        let table = Table([("COLLECTION", 10, false), ("RECORDS", 12, true), ("OLDEST", 24, false), ("NEWEST", 24, false), ("RETAIN", 8, false)])
+        Output.line(table.header)
+        for (name, value) in (store["collections"]?.documentValue ?? BSONDocument()).elements {
+            let collection = value.documentValue ?? BSONDocument()
+            let retain = collection["retain_s"]?.integerValue.map(RetentionText.text) ?? "all"
+            let oldest = collection["oldest"].map { Cell.time($0) } ?? "-"
+            let newest = collection["newest"].map { Cell.time($0) } ?? "-"
+            Output.line(table.row([name, Cell.text(collection["count"]), oldest, newest, retain]))
+        }
+        if let backup = store["backup"]?.documentValue {
+            Output.line("backup \(Cell.text(backup["name"])) running: \(Cell.text(backup["pages_done"])) of \(Cell.text(backup["pages_total"])) pages")
+        }
+    }
+}
+
+/// A retention in seconds as `--retain` writes it: `30d`, `12h`, `90m`, `900s`.
+enum RetentionText {
+    static func text(_ seconds: Int64) -> String {
+        if seconds > 0, seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
+        if seconds > 0, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        if seconds > 0, seconds % 60 == 0 { return "\(seconds / 60)m" }
+        return "\(seconds)s"
+    }
+}
+
+/// Bytes for people: `12.3 MiB (12897484 bytes)`.
+enum ByteCount {
+    static func text(_ bytes: Int64) -> String {
+        let units = ["KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = ""
+        for next in units where value >= 1024 {
+            value /= 1024
+            unit = next
+        }
+        guard !unit.isEmpty else { return "\(bytes) bytes" }
+        return String(format: "%.1f", value) + " \(unit) (\(bytes) bytes)"
     }
 }

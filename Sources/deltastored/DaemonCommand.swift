@@ -87,6 +87,9 @@ struct DaemonCommand: AsyncParsableCommand {
     // [auth] --jwt-keys, --bcrypt-cost, --access-token-ttl, --refresh-token-ttl (AuthSetup.swift).
     @OptionGroup(title: "Authentication") var auth: AuthOptions
 
+    // [lifecycle] --retain, --retention-interval, --backup-dir (LifecycleSetup.swift).
+    @OptionGroup(title: "Data lifecycle") var lifecycle: LifecycleOptions
+
     func validate() throws {
         guard (1024...64 * 1024 * 1024).contains(maxMessageBytes) else {
             throw ValidationError("--max-message-bytes must be between 1024 and 67108864")
@@ -197,10 +200,15 @@ struct DaemonCommand: AsyncParsableCommand {
             logger: logger,
             readyStatus: { [systemd] in systemd.inheritedSocket.map { "serving on inherited socket \($0.name)" } ?? "serving on \(socketPath)" }
         )
+        // [lifecycle] Retention purge, `backup`, the store part of `stats`.
+        let lifecycleSetup = LifecycleSetup.start(options: lifecycle, store: marketStore, stateDirectory: locations.stateDirectory, logger: logger)
         let dispatcher = Dispatcher(
             info: info,
-            operations: MarketDataOperations.all(store: marketStore, info: info, cursorKey: cursorKey) + authSetup.operations + [reloader.operation()],
-            access: access
+            operations: MarketDataOperations.all(store: marketStore, info: info, cursorKey: cursorKey) + authSetup.operations + [reloader.operation()]
+                + lifecycleSetup.operations,
+            access: access,
+            storeStats: lifecycleSetup.storeStats,
+            absentOperations: lifecycleSetup.absentOperations
         )
 
         // Trapped now, before READY=1: a SIGHUP from then on waits for the reload service.
@@ -231,7 +239,8 @@ struct DaemonCommand: AsyncParsableCommand {
             services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)]
                 + systemd.services(group: group, store: marketStore, statistics: dispatcher.statistics, logger: logger)
                 + [.init(service: ReloadService(reloader: reloader, hangups: hangups))]
-                + authSetup.services, // [auth] housekeeping
+                + authSetup.services // [auth] housekeeping
+                + lifecycleSetup.services, // [lifecycle] retention purge
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

@@ -38,8 +38,19 @@ final class AccessControlEndToEndTests: DaemonTestCase {
         XCTAssertEqual(stats.status, 1)
         XCTAssertTrue(stats.stderr.hasPrefix("PERMISSION_DENIED"), stats.stderr)
 
+        // backup is admin: refused to the members and to anyone else, and nothing is written.
+        for (uid, gid) in [(UInt32(4242), UInt32(0)), (65534, 65534)] {
+            let backup = try ctl(uid: uid, gid: gid, ["backup", "refused"])
+            XCTAssertEqual(backup.status, 1)
+            XCTAssertTrue(backup.stderr.hasPrefix("PERMISSION_DENIED: uid \(uid) may not call 'backup'"), backup.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("data/backups/refused.db")))
+
         // The daemon's own user (root here) gets everything.
         XCTAssertEqual(try CommandRunner.run("deltastorectl", ["stats", "--socket", socketPath]).status, 0)
+        let allowed = try CommandRunner.run("deltastorectl", ["backup", "allowed", "--socket", socketPath])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("data/backups/allowed.db")))
 
         XCTAssertTrue(daemon.log.contains("permission denied"), daemon.log)
         XCTAssertTrue(daemon.log.contains("peer_uid=65534"), "refusals are logged with the peer:\n\(daemon.log)")

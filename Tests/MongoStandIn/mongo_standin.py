@@ -866,6 +866,16 @@ def cmd_list_databases(server, db_name, command):
     return {"databases": [{"name": n, "sizeOnDisk": 0, "empty": False} for n in names], "totalSize": 0, "ok": 1.0}
 
 
+def cmd_db_stats(server, db_name, command):
+    """`dbStats`: counts, and sizes as the bytes of the stored documents (the
+    stand-in has no storage engine: `storageSize` is `dataSize`, no indexes)."""
+    names = [name for (db, name) in server.collections() if db == db_name]
+    objects = sum(server.client[db_name][name].count_documents({}) for name in names)
+    data = sum(len(raw) for (db, _), documents in server.raw.items() if db == db_name for raw in documents.values())
+    return {"db": db_name, "collections": len(names), "objects": objects, "dataSize": float(data),
+            "storageSize": float(data), "indexes": 0, "indexSize": 0.0, "totalSize": float(data), "ok": 1.0}
+
+
 def cmd_get_last_error(server, db_name, command):
     return {"err": None, "n": 0, "ok": 1.0}
 
@@ -895,6 +905,8 @@ COMMANDS = {
     "dropDatabase": cmd_drop_database,
     "listDatabases": cmd_list_databases,
     "getLastError": cmd_get_last_error,
+    "dbStats": cmd_db_stats,
+    "dbstats": cmd_db_stats,
 }
 
 

@@ -145,7 +145,7 @@ struct StartupTests {
             let store = try await opening.value
             try await store.ping()
             let indexes = try await store.firstBatch(["listIndexes": "option_chains"])
-            #expect(indexes.count == 4, "indexes created once the server came")
+            #expect(indexes.count == 5, "indexes created once the server came")
             await store.close()
         }
     }

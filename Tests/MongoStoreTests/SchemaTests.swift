@@ -26,12 +26,14 @@ struct SchemaTests {
             ["name": "product_1_timestamp_-1__id_-1", "key": ["product": 1, "timestamp": -1, "_id": -1]],
             ["name": "symbol_1_timestamp_1", "key": ["symbol": 1, "timestamp": 1], "unique": true],
             ["name": "product_1_expiry_1", "key": ["product": 1, "expiry": 1]],
+            ["name": "timestamp_-1", "key": ["timestamp": -1]],
         ],
         "option_chains": [
             ["name": "_id_", "key": ["_id": 1]],
             ["name": "product_1_expiry_1_timestamp_-1__id_-1", "key": ["product": 1, "expiry": 1, "timestamp": -1, "_id": -1]],
             ["name": "product_1_timestamp_-1__id_-1", "key": ["product": 1, "timestamp": -1, "_id": -1]],
             ["name": "product_1_expiry_1_timestamp_1", "key": ["product": 1, "expiry": 1, "timestamp": 1], "unique": true],
+            ["name": "timestamp_-1", "key": ["timestamp": -1]],
         ],
         "users": [
             ["name": "_id_", "key": ["_id": 1]],

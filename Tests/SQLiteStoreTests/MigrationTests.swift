@@ -27,9 +27,9 @@ struct MigrationTests {
             return names
         }
         #expect(names == [
-            "table chains", "index chains_product_expiry_ts", "index chains_product_ts",
+            "table chains", "index chains_product_expiry_ts", "index chains_product_ts", "index chains_ts",
             "table expiries", "table products",
-            "table quotes", "index quotes_product_ts", "index quotes_symbol_ts",
+            "table quotes", "index quotes_product_ts", "index quotes_symbol_ts", "index quotes_ts",
             "table sessions", "index sessions_expires_at", "index sessions_family", "index sessions_revoked_at",
             "index sessions_token_hash", "index sessions_user",
             "table ticks", "index ticks_product_tick_key_ts", "index ticks_product_ts", "index ticks_ts",

@@ -35,6 +35,10 @@ struct QueryPlanTests {
         shapes.append(Shape(name: "chains.latest", sql: SQLiteChainRepository.latestSQL, index: "chains_product_expiry_ts"))
         shapes.append(Shape(name: "products.list", sql: SQLiteCatalogRepository.productsSQL, index: "products"))
         shapes.append(Shape(name: "expiries.list", sql: SQLiteCatalogRepository.expiriesSQL, index: "PRIMARY KEY"))
+        // Retention: each purge batch finds the oldest rows through the time index.
+        shapes.append(Shape(name: "purge ticks", sql: SQLiteMarketStore.purgeSQL(.ticks), index: "ticks_ts"))
+        shapes.append(Shape(name: "purge quotes", sql: SQLiteMarketStore.purgeSQL(.quotes), index: "quotes_ts"))
+        shapes.append(Shape(name: "purge chains", sql: SQLiteMarketStore.purgeSQL(.chains), index: "chains_ts"))
         return shapes
     }()
 
@@ -72,8 +76,8 @@ struct QueryPlanTests {
     }
 
     @Test func everyQueryShapeIsListed() {
-        // 5 paginated shapes × 2 orders × with/without cursor, plus 5 single statements.
-        #expect(Self.shapes.count == 5 * 2 * 2 + 5)
+        // 5 paginated shapes × 2 orders × with/without cursor, plus 5 single statements and 3 purges.
+        #expect(Self.shapes.count == 5 * 2 * 2 + 5 + 3)
         #expect(Set(Self.shapes.map(\.sql)).count == Self.shapes.count, "each shape has its own SQL")
     }
 
