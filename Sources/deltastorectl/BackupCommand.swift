@@ -44,7 +44,7 @@ struct BackupCommand: AsyncParsableCommand {
             Output.line(Output.pretty(result.relaxedExtendedJSON))
             return
         }
-        Output.line("backup written: \(Cell.text(result["path"])) (\(ByteCount.text(result["bytes"]?.integerValue ?? 0)))")
+        Output.line("backup written: \(Cell.text(result["path"])), \(ByteCount.text(result["bytes"]?.integerValue ?? 0))")
         let records = (result["records"]?.documentValue ?? BSONDocument()).elements.map { "\(Cell.text($0.value)) \($0.key)" }
         Output.line("records: " + records.joined(separator: ", "))
     }

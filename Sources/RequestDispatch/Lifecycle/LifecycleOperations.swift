@@ -1,5 +1,6 @@
 import BSONCore
 import Domain
+import Logging
 import WireProtocol
 
 /// `backup`, and the message for a store without it.
@@ -47,7 +48,9 @@ public enum LifecycleOperations {
                         lifecycle.backupProgressed(progress)
                     }
                 } catch {
-                    logger.error("backup \(name) failed: \(error)", metadata: ["name": "\(name)", "error": "\(error)"])
+                    // A name taken or a backup running is the client's to fix; anything else is the operator's.
+                    let level: Logger.Level = (error as? StoreError).map { if case .conflict = $0 { return .notice } else { return .error } } ?? .error
+                    logger.log(level: level, "backup \(name) failed: \(error)", metadata: ["name": "\(name)", "error": "\(error)"])
                     throw error
                 }
                 let counts = outcome.records.map { "\($0.count) \($0.kind)" }.joined(separator: ", ")
