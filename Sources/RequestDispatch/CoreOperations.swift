@@ -29,7 +29,7 @@ enum CoreOperations {
     static let statsDescriptor = OperationDescriptor(
         name: "stats", group: .admin,
         summary: "Connections, uptime, protocol errors, per-operation counts, errors and latency percentiles since start, and the connected clients.",
-        result: "{connections: int64, connections_total: int64, uptime_s: int64, protocol_errors: {bad_frames, bad_requests, unknown_ops}, ops: {<name>: {count, errors, p50_us, p99_us, max_us}}, clients: [{conn, uid, gid, pid}], store?: {kind: string, bytes: int64, collections: {ticks|quotes|chains: {count: int64, oldest?: datetime, newest?: datetime, retain_s?: int64}}, backup?: {name: string, pages_done: int64, pages_total: int64}}}"
+        result: "{connections: int64, connections_total: int64, uptime_s: int64, protocol_errors: {bad_frames, bad_requests, unknown_ops}, ops: {<name>: {count, errors, p50_us, p99_us, max_us}}, clients: [{conn, uid, gid, pid}], store?: {kind: string, error?: string, bytes: int64, collections: {ticks|quotes|chains: {count: int64, oldest?: datetime, newest?: datetime, retain_s?: int64}}, backup?: {name: string, pages_done: int64, pages_total: int64}}}"
     )
 
     /// With `store`, the result gains `store` (read from the store on its
@@ -39,7 +39,7 @@ enum CoreOperations {
             _ = try Arguments(args, allowed: [])
             guard let store else { return .value(statistics.document(uptimeSeconds: info.uptimeSeconds)) }
             return AsyncWork.run(context) {
-                let held = try await store()
+                let held = await store(context.logger)
                 return statistics.document(uptimeSeconds: info.uptimeSeconds).appending("store", .document(held))
             }
         }

@@ -45,6 +45,10 @@ struct StatsCommand: AsyncParsableCommand {
 
     /// The `store` part: size, then one row per collection.
     static func printStore(_ store: BSONDocument) {
+        if let error = store["error"]?.stringValue {
+            Output.line("store \(Cell.text(store["kind"])): cannot be read now (\(error))")
+            return
+        }
         Output.line("store \(Cell.text(store["kind"])): \(ByteCount.text(store["bytes"]?.integerValue ?? 0))")
         let table = Table([("COLLECTION", 10, false), ("RECORDS", 12, true), ("OLDEST", 24, false), ("NEWEST", 24, false), ("RETAIN", 8, false)])
         Output.line(table.header)

@@ -77,7 +77,7 @@ enum LifecycleSetup {
         /// `stats`' `store` part.
         var storeStats: StoreStatsSource? {
             guard let lifecycle else { return nil }
-            return { try await lifecycle.statsDocument() }
+            return { logger in await lifecycle.statsDocument(logger: logger) }
         }
     }
 

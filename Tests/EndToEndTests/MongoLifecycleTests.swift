@@ -57,5 +57,14 @@ final class MongoLifecycleTests: DaemonTestCase {
         XCTAssertTrue(ctl.stderr.hasPrefix("UNKNOWN_OP: ") && ctl.stderr.contains("mongodump"), ctl.stderr)
         let log = try XCTUnwrap(runningDaemons.first).log
         XCTAssertTrue(log.contains("retention purge: deleted 12 ticks"), log)
+
+        // MongoDB unreachable: stats still answers, saying the store cannot be read.
+        standIn.kill()
+        let during = try session.result("stats")
+        XCTAssertEqual(during["store"]?.documentValue, ["kind": "mongodb", "error": "UNAVAILABLE"])
+        XCTAssertNotNil(during["ops"]?.documentValue?["ticks.insert"], "the daemon's own figures are there")
+        let printed = try CommandRunner.run("deltastorectl", ["stats", "--socket", socketPath])
+        XCTAssertEqual(printed.status, 0, printed.stderr)
+        XCTAssertTrue(printed.stdout.contains("store mongodb: cannot be read now (UNAVAILABLE)"), printed.stdout)
     }
 }

@@ -1,5 +1,6 @@
 import BSONCore
 import Domain
+import Logging
 import NIOConcurrencyHelpers
 
 /// What the daemon knows of its data's life: the store's lifecycle calls, the
@@ -53,8 +54,17 @@ public final class DataLifecycle: Sendable {
 
     /// `stats`' `store` document:
     /// `{kind, bytes, collections: {ticks|quotes|chains: {count, oldest?, newest?, retain_s?}}, backup?: {name, pages_done, pages_total}}`.
-    public func statsDocument() async throws -> BSONDocument {
-        let holdings = try await store.holdings()
+    ///
+    /// A store that cannot be read now gives `{kind, error: CODE}` instead of
+    /// its holdings, so `stats` still answers during an outage.
+    public func statsDocument(logger: Logger) async -> BSONDocument {
+        let holdings: StoreHoldings
+        do {
+            holdings = try await store.holdings()
+        } catch {
+            let code = Dispatcher.wireError(error, op: "stats", logger: logger).code
+            return ["kind": .string(kind), "error": .string(code.rawValue)]
+        }
         var collections: [(String, BSONValue)] = []
         for collection in RecordCollection.allCases {
             let held = holdings.collections[collection] ?? CollectionHoldings(count: 0, oldest: nil, newest: nil)
@@ -77,4 +87,4 @@ public final class DataLifecycle: Sendable {
 }
 
 /// Supplies `stats`' `store` document (`DataLifecycle.statsDocument`).
-public typealias StoreStatsSource = @Sendable () async throws -> BSONDocument
+public typealias StoreStatsSource = @Sendable (Logger) async -> BSONDocument
