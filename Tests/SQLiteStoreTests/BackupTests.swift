@@ -53,28 +53,29 @@ struct BackupTests {
     /// acknowledged before it began, and is intact.
     @Test func aBackupDuringInsertsHoldsEverythingAcknowledgedBeforeIt() async throws {
         try await withStore { store, directory in
-            for batch in 0..<40 {
+            for batch in 0..<20 {
                 let ticks = try (0..<1000).map { try tick("NIFTY", at: marketOpen + Int64(batch * 1000 + $0), tickID: .int32(Int32(batch * 1000 + $0))) }
                 try await store.ticks.insert(ticks)
             }
-            let acknowledged = 40_000
+            let written = Counter()
             let writer = Task {
                 var n: Int32 = 1_000_000
                 while !Task.isCancelled {
                     n += 1
-                    _ = try? await store.ticks.insert([try tick("NIFTY", at: marketOpen + Int64(n), tickID: .int32(n))])
+                    if (try? await store.ticks.insert([try tick("NIFTY", at: marketOpen + Int64(n), tickID: .int32(n))]))?.inserted == 1 { written.add() }
+                    try? await Task.sleep(for: .milliseconds(1))
                 }
-                return Int(n - 1_000_000)
             }
+            while written.value < 10 { try await Task.sleep(for: .milliseconds(5)) }
+            let acknowledged = 20_000 + written.value
             let outcome = try await store.backup(directory: directory.file("b"), name: "live") { _ in }
             writer.cancel()
-            let written = await writer.value
-            #expect(written > 0, "inserts went on during the backup")
+            _ = await writer.value
             let report = try BackupFile.verify(path: outcome.path)
             #expect(report.isIntact)
             let ticks = report.records.first { $0.kind == "ticks" }?.count ?? 0
-            #expect(ticks >= Int64(acknowledged))
-            #expect(ticks <= Int64(acknowledged + written))
+            #expect(ticks >= Int64(acknowledged), "every tick acknowledged before the backup began")
+            #expect(ticks <= Int64(20_000 + written.value))
         }
     }
 
@@ -97,4 +98,13 @@ final class ProgressLog: @unchecked Sendable {
     func add(_ progress: BackupProgress) { lock.withLock { reports.append(progress) } }
     var all: [BackupProgress] { lock.withLock { reports } }
     var last: BackupProgress? { all.last }
+}
+
+/// Inserts the writer had acknowledged.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

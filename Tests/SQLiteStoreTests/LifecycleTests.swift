@@ -11,7 +11,7 @@ import Testing
 /// batches, and that a store with steady inserts and a retention stops growing.
 @Suite("SQLite store: retention and space")
 struct RetentionSpaceTests {
-    static let rounds = 30
+    static let rounds = 20
     @Test func aNewStoreHasIncrementalAutoVacuumAndTimeIndexes() async throws {
         try await withStore { store, directory in
             let connection = try rawConnection(store.path)
@@ -100,31 +100,31 @@ struct RetentionSpaceTests {
             var tickID: Int32 = 0
             for round in 0..<Self.rounds {
                 let start = marketOpen + Int64(round) * hour
-                for batch in 0..<4 {
-                    let ticks = try (0..<500).map { n -> Tick in
+                for batch in 0..<2 {
+                    let ticks = try (0..<400).map { n -> Tick in
                         tickID &+= 1
-                        return try tick("NIFTY", at: start + Int64(batch * 500 + n) * 1000, price: 100 + Double(n % 7), tickID: .int32(tickID))
+                        return try tick("NIFTY", at: start + Int64(batch * 400 + n) * 1000, price: 100 + Double(n % 7), tickID: .int32(tickID))
                     }
                     try await store.ticks.insert(ticks)
                 }
-                let quotes = try (0..<200).map { try quote("NIFTY", strike: 100 + Double($0), expiry: "2024-03-28", .call, at: start + 1000) }
+                let quotes = try (0..<60).map { try quote("NIFTY", strike: 100 + Double($0), expiry: "2024-03-28", .call, at: start + 1000) }
                 try await store.quotes.insert(quotes)
-                let chains = try (0..<20).map { try chain("NIFTY", expiry: "2024-03-28", at: start + Int64($0) * 1000) }
+                let chains = try (0..<6).map { try chain("NIFTY", expiry: "2024-03-28", at: start + Int64($0) * 1000) }
                 try await store.chains.insert(chains)
                 clock.now = start + hour
                 let outcome = await purger.runOnce()
                 #expect(outcome.failed.isEmpty)
-                if round >= 4 { #expect(outcome.deleted[.ticks] == 2000, "round \(round): one hour of ticks went") }
+                if round >= 4 { #expect(outcome.deleted[.ticks] == 800, "round \(round): one hour of ticks went") }
                 sizes.append(try await store.holdings().bytes)
                 fileSizes.append(SQLiteMarketStore.size(of: store.path))
             }
             let held = try await store.holdings()
-            #expect((held.collections[.ticks]?.count ?? -1) == 4 * 2000)
+            #expect((held.collections[.ticks]?.count ?? -1) == 4 * 800)
             print("store sizes by round: \(sizes)")
             print("database file by round: \(fileSizes)")
             // Rounds 0-3 fill the window; the first purge (round 4) brings the
             // WAL to its working size. From then on the store must not grow:
-            // over the last 20 rounds (80 "hours" inserted in all, 4 kept),
+            // over the last 10 rounds (20 "hours" inserted in all, 4 kept),
             // no more than 5 % above its size at round 10.
             let settled = sizes[10]
             for (round, size) in sizes.enumerated().dropFirst(11) {
