@@ -807,6 +807,10 @@ md_case("stats_unknown_argument", "stats takes no arguments.",
         "stats", doc(("x", 1)), error_field="x", reason="unknown argument (this operation takes no arguments)")
 md_case("reload_unknown_argument", "reload takes no arguments.",
         "reload", doc(("x", 1)), error_field="x", reason="unknown argument (this operation takes no arguments)")
+md_case("backup_unknown_argument", "backup takes only name (SQLite store).",
+        "backup", doc(("x", 1)), error_field="x", reason="unknown argument (allowed: name)", later=True)
+md_case("backup_invalid_name", "a backup name holds only A-Z a-z 0-9 . _ -: it cannot leave the backup directory (SQLite store).",
+        "backup", doc(("name", "../escape")), error_field="name", reason="may hold only A-Z a-z 0-9 . _ -", later=True)
 
 
 # --------------------------------------------------------------------------
