@@ -94,6 +94,8 @@ public enum FuzzHarness {
             _ = try? arguments.name("product")
             _ = try? arguments.expiry("expiry", required: true)
         }
+        // backup's name.
+        _ = try? LifecycleOperations.parseName(args)
         if let arguments = try? Arguments(args, allowed: ["delay_ms", "client", "op"]) {
             _ = try? arguments.integer("delay_ms", in: 0...10_000)
             _ = try? arguments.string("client", maxBytes: 128)

@@ -113,5 +113,21 @@ final class MarketDataClientTests: ClientTestCase {
         let stats = try await client.stats()
         XCTAssertGreaterThanOrEqual(stats.connections, 1)
         XCTAssertGreaterThanOrEqual(stats.operations["ping"]?.count ?? 0, 1)
+        XCTAssertEqual(stats.document["store"]?.documentValue?["kind"], "sqlite")
+    }
+
+    func testBackupWritesTheStoreAndAnswersItsCounts() async throws {
+        let client = makeClient()
+        _ = try await client.call("ticks.insert", ["ticks": [["product": "NIFTY", "price": 1.5, "timestamp": .datetime(1_738_228_500_000)]]])
+        let backup = try await client.backup(name: "client-test")
+        XCTAssertEqual(backup.path, directory.file("data/backups/client-test.db"))
+        XCTAssertEqual(backup.records, ["ticks": 1, "quotes": 0, "chains": 0, "users": 0, "sessions": 0])
+        XCTAssertGreaterThan(backup.bytes, 0)
+        do {
+            _ = try await client.backup(name: "client-test")
+            XCTFail("a taken name was accepted")
+        } catch DeltaStoreError.server(let error) {
+            XCTAssertEqual(error.code, .conflict)
+        }
     }
 }

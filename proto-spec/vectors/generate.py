@@ -202,10 +202,10 @@ HELLO_RESULT = SON([
         ("max_page", Int64(DEFAULT_MAX_PAGE)),
         ("max_in_flight", Int64(DEFAULT_MAX_IN_FLIGHT)),
     ])),
-    # Every operation of a daemon on a store that keeps users (both stores do), in hello's order.
+    # Every operation of a daemon on the SQLite store, in hello's order (on MongoDB: the same without backup).
     ("ops", ["hello", "ping", "describe", "stats", "health", "products.list", "expiries.list", "ticks.insert", "ticks.query",
              "ticks.latest", "ticks.ohlc", "quotes.insert", "quotes.query", "chains.insert", "chains.query", "chains.latest",
-             "auth.register", "auth.login", "auth.verify", "auth.refresh", "auth.logout", "reload"]),
+             "auth.register", "auth.login", "auth.verify", "auth.refresh", "auth.logout", "reload", "backup"]),
 ])
 
 PING_DESCRIPTOR = SON([

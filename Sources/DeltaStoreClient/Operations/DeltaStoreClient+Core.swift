@@ -33,4 +33,13 @@ extension DeltaStoreClient {
     public func stats(deadline: Duration? = nil) async throws -> ServerStats {
         try ServerStats(try await call("stats", deadline: deadline))
     }
+
+    /// `backup` (admin, SQLite store): a consistent snapshot of the store
+    /// written into the daemon's backup directory as `NAME.db` (default name:
+    /// the UTC time). A large store takes a while: give a `deadline` that
+    /// allows it, or none (the client's default deadline applies otherwise).
+    public func backup(name: String? = nil, deadline: Duration? = nil) async throws -> BackupResult {
+        let args: BSONDocument = name.map { ["name": .string($0)] } ?? [:]
+        return try BackupResult(try await call("backup", args, deadline: deadline))
+    }
 }

@@ -29,11 +29,16 @@ public enum LifecycleOperations {
         lifecycle.backups == nil ? ["backup": mongoBackupMessage] : [:]
     }
 
+    /// `backup`'s arguments: the validated `name`, nil when none was given.
+    static func parseName(_ args: BSONDocument) throws(WireError) -> String? {
+        let arguments = try Arguments(args, allowed: ["name"])
+        guard let text = try arguments.string("name", maxBytes: 4096) else { return nil }
+        return try BackupName.validate(text)
+    }
+
     static func backup(_ lifecycle: DataLifecycle, _ backups: any BackupStore) -> Operation {
         Operation(backupDescriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["name"])
-            let name = try arguments.string("name", maxBytes: 4096).map { text throws(WireError) in try BackupName.validate(text) }
-                ?? BackupName.timestamp(milliseconds: BackupName.nowMilliseconds())
+            let name = try parseName(args) ?? BackupName.timestamp(milliseconds: BackupName.nowMilliseconds())
             let directory = lifecycle.backupDirectory
             let logger = context.logger
             return AsyncWork.run(context) {
