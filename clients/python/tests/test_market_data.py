@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from bson.int64 import Int64
 
-from deltastore import Client, InsertResult, NotFound
+from daemon import Daemon
+from deltastore import Client, Conflict, InsertResult, NotFound
 from records import BASE, chain, quote, tick
 
 
@@ -101,3 +102,13 @@ def test_core_operations(client: Client) -> None:
     health = client.health()
     assert health.ok and health.store_kind == "sqlite" and health.store_ok and health.store_error is None
     assert client.stats()["ops"]["ping"]["count"] >= 1
+    assert client.stats()["store"]["kind"] == "sqlite"
+
+
+def test_backup(client: Client, daemon: Daemon) -> None:
+    client.insert_ticks([{"product": "NIFTY", "price": 1.5, "timestamp": datetime(2025, 1, 30, 9, 15, tzinfo=timezone.utc)}])
+    result = client.backup("py-test", timeout=None)
+    assert result["path"] == str(daemon.directory / "data" / "backups" / "py-test.db")
+    assert result["records"] == {"ticks": 1, "quotes": 0, "chains": 0, "users": 0, "sessions": 0}
+    with pytest.raises(Conflict):
+        client.backup("py-test")

@@ -125,8 +125,14 @@ class Client:
         return Health.from_result(self.call("health", timeout=timeout))
 
     def stats(self, *, timeout: Optional[float] = _DEFAULT) -> Dict[str, Any]:
-        """Connections, uptime and per-operation counters, as the daemon sends them."""
+        """Connections, uptime, per-operation counters and what the store holds (``store``),
+        as the daemon sends them."""
         return self.call("stats", timeout=timeout)
+
+    def backup(self, name: Optional[str] = None, *, timeout: Optional[float] = _DEFAULT) -> Dict[str, Any]:
+        """Asks for an online backup of the SQLite store (admin): ``{path, bytes, records}``.
+        A large store takes a while: pass a ``timeout`` that allows it (``None``: wait)."""
+        return self.call("backup", self._args(name=name), timeout=timeout)
 
     # -- ticks ----------------------------------------------------------
 
