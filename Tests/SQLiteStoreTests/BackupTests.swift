@@ -49,36 +49,6 @@ struct BackupTests {
         }
     }
 
-    /// Inserts go on during the backup; the backup holds every one
-    /// acknowledged before it began, and is intact.
-    @Test func aBackupDuringInsertsHoldsEverythingAcknowledgedBeforeIt() async throws {
-        try await withStore { store, directory in
-            for batch in 0..<20 {
-                let ticks = try (0..<1000).map { try tick("NIFTY", at: marketOpen + Int64(batch * 1000 + $0), tickID: .int32(Int32(batch * 1000 + $0))) }
-                try await store.ticks.insert(ticks)
-            }
-            let written = Counter()
-            let writer = Task {
-                var n: Int32 = 1_000_000
-                while !Task.isCancelled {
-                    n += 1
-                    if (try? await store.ticks.insert([try tick("NIFTY", at: marketOpen + Int64(n), tickID: .int32(n))]))?.inserted == 1 { written.add() }
-                    try? await Task.sleep(for: .milliseconds(1))
-                }
-            }
-            while written.value < 10 { try await Task.sleep(for: .milliseconds(5)) }
-            let acknowledged = 20_000 + written.value
-            let outcome = try await store.backup(directory: directory.file("b"), name: "live") { _ in }
-            writer.cancel()
-            _ = await writer.value
-            let report = try BackupFile.verify(path: outcome.path)
-            #expect(report.isIntact)
-            let ticks = report.records.first { $0.kind == "ticks" }?.count ?? 0
-            #expect(ticks >= Int64(acknowledged), "every tick acknowledged before the backup began")
-            #expect(ticks <= Int64(20_000 + written.value))
-        }
-    }
-
     @Test func aDamagedFileIsReportedNotTrusted() async throws {
         let directory = try ScratchDirectory()
         defer { directory.remove() }

@@ -11,7 +11,6 @@ import Testing
 /// batches, and that a store with steady inserts and a retention stops growing.
 @Suite("SQLite store: retention and space")
 struct RetentionSpaceTests {
-    static let rounds = 20
     @Test func aNewStoreHasIncrementalAutoVacuumAndTimeIndexes() async throws {
         try await withStore { store, directory in
             let connection = try rawConnection(store.path)
@@ -81,57 +80,6 @@ struct RetentionSpaceTests {
             for collection in RecordCollection.allCases {
                 #expect(held.collections[collection] == CollectionHoldings(count: 0, oldest: nil, newest: nil))
             }
-        }
-    }
-
-    /// A day of a feed compressed: each round inserts one "hour" of ticks,
-    /// quotes and chains and runs the retention pass (keeping four "hours").
-    /// Once the retention window is full, the file (with its WAL) stops
-    /// growing: the freed pages are returned and reused.
-    @Test func aStoreWithSteadyInsertsAndARetentionStopsGrowing() async throws {
-        try await withStore { store, _ in
-            let hour: Int64 = 3_600_000
-            let clock = ManualClock(marketOpen)
-            var policy = RetentionPolicy()
-            for collection in RecordCollection.allCases { policy.retain(collection, milliseconds: 4 * hour) }
-            let purger = RetentionPurger(store: store, policy: policy, logger: quietLogger, now: { clock.now })
-            var sizes: [Int64] = []
-            var fileSizes: [Int64] = []
-            var tickID: Int32 = 0
-            for round in 0..<Self.rounds {
-                let start = marketOpen + Int64(round) * hour
-                for batch in 0..<2 {
-                    let ticks = try (0..<400).map { n -> Tick in
-                        tickID &+= 1
-                        return try tick("NIFTY", at: start + Int64(batch * 400 + n) * 1000, price: 100 + Double(n % 7), tickID: .int32(tickID))
-                    }
-                    try await store.ticks.insert(ticks)
-                }
-                let quotes = try (0..<60).map { try quote("NIFTY", strike: 100 + Double($0), expiry: "2024-03-28", .call, at: start + 1000) }
-                try await store.quotes.insert(quotes)
-                let chains = try (0..<6).map { try chain("NIFTY", expiry: "2024-03-28", at: start + Int64($0) * 1000) }
-                try await store.chains.insert(chains)
-                clock.now = start + hour
-                let outcome = await purger.runOnce()
-                #expect(outcome.failed.isEmpty)
-                if round >= 4 { #expect(outcome.deleted[.ticks] == 800, "round \(round): one hour of ticks went") }
-                sizes.append(try await store.holdings().bytes)
-                fileSizes.append(SQLiteMarketStore.size(of: store.path))
-            }
-            let held = try await store.holdings()
-            #expect((held.collections[.ticks]?.count ?? -1) == 4 * 800)
-            print("store sizes by round: \(sizes)")
-            print("database file by round: \(fileSizes)")
-            // Rounds 0-3 fill the window; the first purge (round 4) brings the
-            // WAL to its working size. From then on the store must not grow:
-            // over the last 10 rounds (20 "hours" inserted in all, 4 kept),
-            // no more than 5 % above its size at round 10.
-            let settled = sizes[10]
-            for (round, size) in sizes.enumerated().dropFirst(11) {
-                #expect(size <= settled + settled / 20, "round \(round): \(size) bytes, \(settled) at round 10: \(sizes)")
-            }
-            let settledFile = fileSizes[10]
-            #expect(fileSizes.last.map { $0 <= settledFile + settledFile / 20 } == true, "the database file itself: \(fileSizes)")
         }
     }
 }
