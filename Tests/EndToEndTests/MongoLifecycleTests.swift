@@ -55,8 +55,10 @@ final class MongoLifecycleTests: DaemonTestCase {
         let ctl = try CommandRunner.run("deltastorectl", ["backup", "--socket", socketPath])
         XCTAssertEqual(ctl.status, 1)
         XCTAssertTrue(ctl.stderr.hasPrefix("UNKNOWN_OP: ") && ctl.stderr.contains("mongodump"), ctl.stderr)
-        let log = try XCTUnwrap(runningDaemons.first).log
-        XCTAssertTrue(log.contains("retention purge: deleted 12 ticks"), log)
+        let daemon = try XCTUnwrap(runningDaemons.first)
+        let logged = Date().addingTimeInterval(10)
+        while !daemon.log.contains("retention purge: deleted 12 ticks") && Date() < logged { usleep(100_000) }
+        XCTAssertTrue(daemon.log.contains("retention purge: deleted 12 ticks"), daemon.log)
 
         // MongoDB unreachable: stats still answers, saying the store cannot be read.
         standIn.kill()
