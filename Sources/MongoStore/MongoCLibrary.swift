@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CMongoC
 import Logging
 
@@ -16,8 +19,22 @@ public enum MongoCLibrary {
         _ = initialized
     }
 
+    /// Removes the name of libmongoc's shared-memory counters segment,
+    /// `/dev/shm/mongoc-PID`, which the library creates as it is loaded (its
+    /// automatic initialisation) and removes only in `mongoc_cleanup()`, never
+    /// called here. Every daemon and test process would leave one behind; once
+    /// a later process gets a PID whose segment is still there, libmongoc
+    /// prints "Falling back to malloc for counters" straight to stderr, past
+    /// the journal's priority prefixes. The counters stay mapped and keep
+    /// working (for `mongoc-stat` nothing is lost: nothing here reads them).
+    /// Called by every process that links libmongoc, at start; idempotent.
+    public static func releaseCounterSegment() {
+        _ = shm_unlink("/mongoc-\(getpid())")
+    }
+
     private static let initialized: Bool = {
         mongoc_init()
+        releaseCounterSegment()
         mongoc_log_set_handler(forwardLog, nil)
         return true
     }()

@@ -116,6 +116,8 @@ struct DaemonCommand: AsyncParsableCommand {
         // SIGHUP before the reload service traps it must not end the daemon.
         signal(SIGHUP, SIG_IGN)
         SystemdIntegration.bootstrapLogging(level: Logger.Level(rawValue: logLevel) ?? .info)
+        // libmongoc (linked whatever the store) made /dev/shm/mongoc-PID as it loaded: leave nothing behind.
+        MongoCLibrary.releaseCounterSegment()
         // Journal entries are sent off the event loops: the last ones before an exit must not be lost.
         defer { JournalLogHandler.flush() }
         let logger = Logger(label: "deltastored")

@@ -16,6 +16,12 @@ final class LifecycleTests: DaemonTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: socketPath))
     }
 
+    func testTheDaemonLeavesNoSharedMemorySegment() throws {
+        let daemon = try startDaemon()
+        let segment = "/dev/shm/mongoc-\(daemon.process.processIdentifier)"
+        XCTAssertFalse(FileManager.default.fileExists(atPath: segment), "libmongoc's counters segment \(segment) outlives a killed daemon")
+    }
+
     func testStaleSocketFileIsReplaced() throws {
         // A socket file nobody listens on, as a crashed daemon leaves behind.
         try StaleSocketFile.create(at: socketPath)
