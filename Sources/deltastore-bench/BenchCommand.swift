@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Load generator and anchors for benchmarking deltastored (see bench/run).",
         subcommands: [
             LoadCommand.self, EchoServerCommand.self, StoreCommand.self, BcryptCommand.self, TokenCheckCommand.self,
-            SeedCommand.self, ReadyCommand.self, ReportCommand.self,
+            SeedCommand.self, ReadyCommand.self, ReportCommand.self, TemplateCommand.self,
         ]
     )
 }
