@@ -23,6 +23,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "wire_buffer.h"
+
 #define MAX_FRAME (16u << 20)
 
 /* {id: int64 0, ok: true, result: {pong: true}} */
@@ -37,10 +39,7 @@ static const uint8_t reply_template[] = {
 
 struct connection {
     int fd;
-    uint8_t *in;
-    size_t in_length, in_capacity;
-    uint8_t *out;
-    size_t out_length, out_capacity, out_offset;
+    struct wire_buffer in, out;
     int writable_wait;
 };
 
@@ -49,78 +48,52 @@ struct loop {
     int epoll_fd;
 };
 
-static uint32_t read_le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-
 static void drop(struct loop *loop, struct connection *c) {
     epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
-    free(c->in);
-    free(c->out);
+    free(c->in.bytes);
+    free(c->out.bytes);
     free(c);
 }
 
 /* Returns 0 when the connection must close. */
 static int flush_out(struct loop *loop, struct connection *c) {
-    while (c->out_offset < c->out_length) {
-        ssize_t n = write(c->fd, c->out + c->out_offset, c->out_length - c->out_offset);
-        if (n > 0) { c->out_offset += (size_t)n; continue; }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!c->writable_wait) {
-                /* Stop reading until the client takes its replies. */
-                struct epoll_event event = {.events = EPOLLOUT, .data.ptr = c};
-                epoll_ctl(loop->epoll_fd, EPOLL_CTL_MOD, c->fd, &event);
-                c->writable_wait = 1;
-            }
-            return 1;
-        }
-        return 0;
-    }
-    c->out_offset = c->out_length = 0;
-    if (c->writable_wait) {
-        struct epoll_event event = {.events = EPOLLIN, .data.ptr = c};
+    enum wire_flush state = wire_flush(c->fd, &c->out);
+    if (state == WIRE_FAILED) return 0;
+    int wait = state == WIRE_WOULD_BLOCK;
+    if (wait != c->writable_wait) {
+        /* While replies wait for the client, stop reading its requests. */
+        struct epoll_event event = {.events = wait ? EPOLLOUT : EPOLLIN, .data.ptr = c};
         epoll_ctl(loop->epoll_fd, EPOLL_CTL_MOD, c->fd, &event);
-        c->writable_wait = 0;
+        c->writable_wait = wait;
     }
-    return 1;
-}
-
-static int grow(uint8_t **buffer, size_t *capacity, size_t needed) {
-    if (needed <= *capacity) return 1;
-    size_t size = *capacity ? *capacity : 16384;
-    while (size < needed) size *= 2;
-    uint8_t *grown = realloc(*buffer, size);
-    if (!grown) return 0;
-    *buffer = grown;
-    *capacity = size;
     return 1;
 }
 
 /* Returns 0 when the connection must close. */
 static int serve(struct loop *loop, struct connection *c) {
-    if (!grow(&c->in, &c->in_capacity, c->in_length + 16384)) return 0;
-    ssize_t n = read(c->fd, c->in + c->in_length, c->in_capacity - c->in_length);
+    if (!wire_reserve(&c->in, c->in.length + 16384)) return 0;
+    ssize_t n = read(c->fd, c->in.bytes + c->in.length, c->in.capacity - c->in.length);
     if (n == 0) return 0;
     if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-    c->in_length += (size_t)n;
+    c->in.length += (size_t)n;
     size_t at = 0;
-    while (c->in_length - at >= 4) {
-        uint32_t len = read_le32(c->in + at);
+    while (c->in.length - at >= 4) {
+        uint32_t len = wire_le32(c->in.bytes + at);
         if (len < 5 || len > MAX_FRAME) return 0;
-        if (c->in_length - at < len) {
-            if (!grow(&c->in, &c->in_capacity, at + len)) return 0;
+        if (c->in.length - at < len) {
+            if (!wire_reserve(&c->in, at + len)) return 0;
             break;
         }
-        const uint8_t *frame = c->in + at;
+        const uint8_t *frame = c->in.bytes + at;
         if (len < 16 || frame[4] != 0x12 || memcmp(frame + 5, "id", 3) != 0) return 0;
-        if (!grow(&c->out, &c->out_capacity, c->out_length + sizeof reply_template)) return 0;
-        memcpy(c->out + c->out_length, reply_template, sizeof reply_template);
-        memcpy(c->out + c->out_length + 8, frame + 8, 8);
-        c->out_length += sizeof reply_template;
+        if (!wire_reserve(&c->out, c->out.length + sizeof reply_template)) return 0;
+        memcpy(c->out.bytes + c->out.length, reply_template, sizeof reply_template);
+        memcpy(c->out.bytes + c->out.length + 8, frame + 8, 8);
+        c->out.length += sizeof reply_template;
         at += len;
     }
-    memmove(c->in, c->in + at, c->in_length - at);
-    c->in_length -= at;
+    wire_consume(&c->in, at);
     return flush_out(loop, c);
 }
 

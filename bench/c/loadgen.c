@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "latency_histogram.h"
+#include "wire_buffer.h"
 
 enum protocol { PROTOCOL_BSON, PROTOCOL_RESP };
 
@@ -81,7 +82,7 @@ static void *checked_malloc(size_t size) {
     return p;
 }
 
-static uint32_t read_le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+#define read_le32 wire_le32
 static uint64_t read_le64(const uint8_t *p) { return (uint64_t)read_le32(p) | (uint64_t)read_le32(p + 4) << 32; }
 static void write_le64(uint8_t *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
@@ -89,10 +90,7 @@ static void write_le64(uint8_t *p, uint64_t v) {
 
 struct connection {
     int fd;
-    uint8_t *in;
-    size_t in_length, in_capacity;
-    uint8_t *out;
-    size_t out_length, out_capacity, out_offset;
+    struct wire_buffer in, out;
     int writable_wait; /* EPOLLOUT armed */
     uint64_t *sent_at;  /* per slot (BSON) or a FIFO ring (RESP) */
     int64_t *next_id;   /* BSON: the id the slot's next request gets */
@@ -122,21 +120,11 @@ static void note_error(struct worker *w, const char *format, ...) {
 
 /* ---- requests ---- */
 
-static void out_reserve(struct connection *c, size_t more) {
-    if (c->out_length + more <= c->out_capacity) return;
-    size_t capacity = c->out_capacity ? c->out_capacity : 4096;
-    while (capacity < c->out_length + more) capacity *= 2;
-    uint8_t *grown = realloc(c->out, capacity);
-    if (!grown) die("out of memory");
-    c->out = grown;
-    c->out_capacity = capacity;
-}
-
 static void send_request(struct connection *c, int slot) {
-    out_reserve(c, options.request_length);
-    uint8_t *at = c->out + c->out_length;
+    if (!wire_reserve(&c->out, c->out.length + options.request_length)) die("out of memory");
+    uint8_t *at = c->out.bytes + c->out.length;
     memcpy(at, options.request, options.request_length);
-    c->out_length += options.request_length;
+    c->out.length += options.request_length;
     uint64_t t = now_ns();
     if (options.protocol == PROTOCOL_BSON) {
         write_le64(at + 8, (uint64_t)c->next_id[slot]);
@@ -150,27 +138,17 @@ static void send_request(struct connection *c, int slot) {
 }
 
 static void flush_connection(struct worker *w, struct connection *c) {
-    while (c->out_offset < c->out_length) {
-        ssize_t n = write(c->fd, c->out + c->out_offset, c->out_length - c->out_offset);
-        if (n > 0) { c->out_offset += (size_t)n; continue; }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!c->writable_wait) {
-                struct epoll_event event = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-                epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, c->fd, &event);
-                c->writable_wait = 1;
-            }
-            return;
-        }
+    enum wire_flush state = wire_flush(c->fd, &c->out);
+    if (state == WIRE_FAILED) {
         note_error(w, "write: %s", strerror(errno));
         c->dead = 1;
         return;
     }
-    c->out_offset = c->out_length = 0;
-    if (c->writable_wait) {
-        struct epoll_event event = {.events = EPOLLIN, .data.ptr = c};
+    int wait = state == WIRE_WOULD_BLOCK;
+    if (wait != c->writable_wait) {
+        struct epoll_event event = {.events = wait ? EPOLLIN | EPOLLOUT : EPOLLIN, .data.ptr = c};
         epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, c->fd, &event);
-        c->writable_wait = 0;
+        c->writable_wait = wait;
     }
 }
 
@@ -279,15 +257,8 @@ static long resp_length(const uint8_t *p, size_t avail) {
 }
 
 static void read_connection(struct worker *w, struct connection *c) {
-    if (c->in_capacity - c->in_length < 65536) {
-        size_t capacity = c->in_capacity ? c->in_capacity * 2 : 131072;
-        while (capacity - c->in_length < 65536) capacity *= 2;
-        uint8_t *grown = realloc(c->in, capacity);
-        if (!grown) die("out of memory");
-        c->in = grown;
-        c->in_capacity = capacity;
-    }
-    ssize_t n = read(c->fd, c->in + c->in_length, c->in_capacity - c->in_length);
+    if (!wire_reserve(&c->in, c->in.length + 65536)) die("out of memory");
+    ssize_t n = read(c->fd, c->in.bytes + c->in.length, c->in.capacity - c->in.length);
     if (n == 0) {
         if (now_ns() < measure_end || c->outstanding) note_error(w, "connection closed by the server");
         c->dead = 1;
@@ -299,13 +270,13 @@ static void read_connection(struct worker *w, struct connection *c) {
         c->dead = 1;
         return;
     }
-    c->in_length += (size_t)n;
+    c->in.length += (size_t)n;
     uint64_t t = now_ns();
     int resend = t < measure_end;
     size_t at = 0;
-    while (!c->dead && at < c->in_length) {
-        size_t avail = c->in_length - at;
-        const uint8_t *p = c->in + at;
+    while (!c->dead && at < c->in.length) {
+        size_t avail = c->in.length - at;
+        const uint8_t *p = c->in.bytes + at;
         if (options.protocol == PROTOCOL_BSON) {
             if (avail < 4) break;
             uint32_t len = read_le32(p);
@@ -327,8 +298,7 @@ static void read_connection(struct worker *w, struct connection *c) {
             at += (size_t)len;
         }
     }
-    memmove(c->in, c->in + at, c->in_length - at);
-    c->in_length -= at;
+    wire_consume(&c->in, at);
     if (!c->dead) flush_connection(w, c);
 }
 
