@@ -44,10 +44,11 @@ extension BSONDocument {
     /// Runs `body` with a libbson iterator positioned before the first element.
     func withIterator<R>(_ body: (borrowing LibBSONIterator) -> R) -> R {
         bytes.withUnsafeBufferPointer { buffer in
-            let iter = LibBSONIterator()
-            // Cannot fail: the bytes were validated or produced by libbson.
-            _ = iter.start(buffer)
-            return body(iter)
+            LibBSONIterator.withNew { iter in
+                // Cannot fail: the bytes were validated or produced by libbson.
+                _ = iter.start(buffer)
+                return body(iter)
+            }
         }
     }
 
@@ -67,14 +68,15 @@ extension BSONDocument {
             bson_iter_document(iter, &length, &data)
             return .document(BSONDocument(trustedBytes: Self.bytes(data, Int(length))))
         case BSON_TYPE_ARRAY:
-            let child = LibBSONIterator()
-            var values: [BSONValue] = []
-            if it.recurse(into: child) {
-                while child.next() {
-                    values.append(decodeValue(child))
+            return LibBSONIterator.withNew { child in
+                var values: [BSONValue] = []
+                if it.recurse(into: child) {
+                    while child.next() {
+                        values.append(decodeValue(child))
+                    }
                 }
+                return .array(values)
             }
-            return .array(values)
         case BSON_TYPE_BINARY:
             var subtype = BSON_SUBTYPE_BINARY
             var length: UInt32 = 0

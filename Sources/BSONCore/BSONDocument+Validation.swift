@@ -44,24 +44,41 @@ extension BSONDocument {
     /// With `allowingNUL`, a NUL inside a value is legal and the path of the
     /// first one is left in `firstNUL`; without, it is an error.
     static func validate(_ bytes: [UInt8], maxDepth: Int, allowingNUL: Bool, firstNUL: inout [String]?) throws(BSONError) {
+        let structural: BSONError? = bytes.withUnsafeBufferPointer { buffer in
+            problem(in: buffer, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL)
+        }
+        if let structural { throw structural }
+    }
+
+    /// The specification's check (`validatingSpecification`) of bytes read in
+    /// place, e.g. a frame in the server's input buffer: nothing is copied
+    /// and nothing allocated unless a problem or a NUL is found. Returns the
+    /// path of the first NUL inside a value, if any.
+    public static func validateSpecification(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = BSONDocument.defaultMaxDepth) throws(BSONError) -> [String]? {
+        var embeddedNUL: [String]?
+        let structural = problem(in: bytes.assumingMemoryBound(to: UInt8.self), maxDepth: maxDepth, allowingNUL: true, firstNUL: &embeddedNUL)
+        if let structural { throw structural }
+        return embeddedNUL
+    }
+
+    /// The first problem of the document in `bytes`, or nil.
+    private static func problem(in bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, allowingNUL: Bool, firstNUL: inout [String]?) -> BSONError? {
         guard bytes.count >= 5 else {
-            throw .invalidDocument("a document is at least 5 bytes, got \(bytes.count)")
+            return .invalidDocument("a document is at least 5 bytes, got \(bytes.count)")
         }
         let declared = Int(Int32(bitPattern: UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24))
         guard declared == bytes.count else {
-            throw .invalidDocument("length prefix says \(declared) bytes, document has \(bytes.count)")
+            return .invalidDocument("length prefix says \(declared) bytes, document has \(bytes.count)")
         }
         guard bytes[bytes.count - 1] == 0 else {
-            throw .invalidDocument("document does not end with a zero byte")
+            return .invalidDocument("document does not end with a zero byte")
         }
-        let structural: BSONError? = bytes.withUnsafeBufferPointer { buffer in
-            let iter = LibBSONIterator()
-            guard iter.start(buffer) else {
+        return LibBSONIterator.withNew { iter in
+            guard iter.start(bytes) else {
                 return .invalidDocument("malformed document header")
             }
             return walk(iter, depth: 1, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL)
         }
-        if let structural { throw structural }
     }
 
     /// Walks every element; returns the first problem found.
@@ -79,11 +96,13 @@ extension BSONDocument {
             let type = iter.type
             if type == BSON_TYPE_DOCUMENT || type == BSON_TYPE_ARRAY {
                 guard depth < maxDepth else { return .tooDeep(limit: maxDepth) }
-                let child = LibBSONIterator()
-                guard iter.recurse(into: child) else {
-                    return .invalidDocument("malformed embedded document at offset \(iter.offset)")
+                let problem: BSONError? = LibBSONIterator.withNew { child in
+                    guard iter.recurse(into: child) else {
+                        return .invalidDocument("malformed embedded document at offset \(iter.offset)")
+                    }
+                    return walk(child, depth: depth + 1, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL)
                 }
-                if let problem = walk(child, depth: depth + 1, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL) { return problem }
+                if let problem { return problem }
                 if !hadNUL, firstNUL != nil { firstNUL?.insert(iter.key, at: 0) }
             } else if type == BSON_TYPE_CODEWSCOPE {
                 guard depth < maxDepth else { return .tooDeep(limit: maxDepth) }
@@ -91,11 +110,13 @@ extension BSONDocument {
                 var scopeLength: UInt32 = 0
                 var scope: UnsafePointer<UInt8>?
                 _ = bson_iter_codewscope(iter.pointer, &length, &scopeLength, &scope)
-                let child = LibBSONIterator()
-                guard let scope, child.start(scope, count: Int(scopeLength)) else {
-                    return .invalidDocument("malformed code-with-scope at offset \(iter.offset)")
+                let problem: BSONError? = LibBSONIterator.withNew { child in
+                    guard let scope, child.start(scope, count: Int(scopeLength)) else {
+                        return .invalidDocument("malformed code-with-scope at offset \(iter.offset)")
+                    }
+                    return walk(child, depth: depth + 1, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL)
                 }
-                if let problem = walk(child, depth: depth + 1, maxDepth: maxDepth, allowingNUL: allowingNUL, firstNUL: &firstNUL) { return problem }
+                if let problem { return problem }
                 if !hadNUL, firstNUL != nil { firstNUL?.insert(iter.key, at: 0) }
             }
         }

@@ -58,6 +58,35 @@ extension BSONValue {
         }
     }
 
+    /// The name `typeName` gives values of the BSON type code `code`
+    /// (for values read in place, `BSONElementView`).
+    public static func typeName(code: UInt8) -> String {
+        switch code {
+        case 0x01: return "double"
+        case 0x02: return "string"
+        case 0x03: return "document"
+        case 0x04: return "array"
+        case 0x05: return "binary"
+        case 0x06: return "undefined"
+        case 0x07: return "objectId"
+        case 0x08: return "bool"
+        case 0x09: return "datetime"
+        case 0x0A: return "null"
+        case 0x0B: return "regex"
+        case 0x0C: return "dbPointer"
+        case 0x0D: return "javascript"
+        case 0x0E: return "symbol"
+        case 0x0F: return "javascriptWithScope"
+        case 0x10: return "int32"
+        case 0x11: return "timestamp"
+        case 0x12: return "int64"
+        case 0x13: return "decimal128"
+        case 0xFF: return "minKey"
+        case 0x7F: return "maxKey"
+        default: return "unknown"
+        }
+    }
+
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil

@@ -4,21 +4,34 @@ import CBSON
 ///
 /// Swift imports `bson_iter_t` with 8-byte alignment and passes pointers to it
 /// as `OpaquePointer`, while libbson is compiled assuming 128-byte alignment
-/// (it may use aligned vector stores on it). So iterators live in their own
-/// aligned heap block, owned by this non-copyable value and freed with it.
+/// (it may use aligned vector stores on it). So an iterator lives in stack
+/// memory aligned that way for the duration of `withNew`'s closure: reading
+/// or validating a document allocates nothing on the heap (every frame the
+/// server receives is walked this way).
 struct LibBSONIterator: ~Copyable {
     private let storage: UnsafeMutableRawPointer
 
     /// Room for the C struct at its declared alignment (its C size is 128).
     private static let byteCount = 256
+    private static let alignment = 128
 
-    init() {
-        storage = UnsafeMutableRawPointer.allocate(byteCount: Self.byteCount, alignment: 128)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: Self.byteCount)
+    private init(storage: UnsafeMutableRawPointer) {
+        self.storage = storage
     }
 
-    deinit {
-        storage.deallocate()
+    /// Runs `body` with a zeroed iterator on the stack. The standard library
+    /// places temporary allocations on the stack only up to the platform's
+    /// allocation alignment (16 bytes), so the 128-byte alignment is made by
+    /// hand inside a slightly larger block (well under the size it always
+    /// places on the stack).
+    static func withNew<R>(_ body: (borrowing LibBSONIterator) -> R) -> R {
+        withUnsafeTemporaryAllocation(byteCount: byteCount + alignment, alignment: 16) { raw in
+            // Never nil: the allocation is not empty.
+            guard let base = raw.baseAddress else { preconditionFailure("empty temporary allocation") }
+            let aligned = base.alignedUp(toMultipleOf: alignment)
+            aligned.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+            return body(LibBSONIterator(storage: aligned))
+        }
     }
 
     /// The pointer libbson's functions take.
