@@ -20,6 +20,16 @@ public struct ReceivedFrame: Sendable {
         self.firstEmbeddedNUL = firstEmbeddedNUL
     }
 
+    /// Validates one whole frame read in place (§3.2 steps 3 to 5); returns
+    /// the path of its first NUL inside a string, if any.
+    public static func validate(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = BSONDocument.defaultMaxDepth) throws(FrameError) -> [String]? {
+        do {
+            return try BSONDocument.validateSpecification(bytes, maxDepth: maxDepth)
+        } catch {
+            throw FrameError.invalidDocument(error.description)
+        }
+    }
+
     /// Validates one whole frame (§3.2 steps 3 to 5).
     public init(validating bytes: [UInt8], maxDepth: Int = BSONDocument.defaultMaxDepth) throws(FrameError) {
         do {
@@ -38,22 +48,8 @@ extension Request {
     /// BAD_REQUEST, in `args` an INVALID_ARGUMENT naming the field (after
     /// steps 5 to 8, before the operation is looked up).
     public static func parse(_ frame: ReceivedFrame) -> Result<Request, RequestRejection> {
-        guard let path = frame.firstEmbeddedNUL else { return parse(frame.document) }
-        if case .string(let text)? = frame.document["id"], text.utf8.contains(0) {
-            return .failure(RequestRejection(id: nil, error: WireError(.badRequest, "'id' string contains a NUL byte")))
-        }
-        let parsed = parse(frame.document)
-        guard case .success(let request) = parsed else { return parsed }
-        switch path.first {
-        case "op":
-            return .failure(RequestRejection(id: request.id, error: WireError(.badRequest, "'op' contains a NUL byte")))
-        case "args":
-            let field = path.dropFirst().joined(separator: ".")
-            return .failure(RequestRejection(id: request.id, error: .invalidArgument(field: field, reason: Self.nulReason)))
-        default:
-            // Not reachable: the envelope has no other string field, and an
-            // unknown field was refused above. Refused all the same.
-            return .failure(RequestRejection(id: request.id, error: WireError(.badRequest, "the envelope contains a NUL byte")))
+        frame.document.withView { view in
+            RequestEnvelope.parse(view, firstEmbeddedNUL: frame.firstEmbeddedNUL).map(\.request)
         }
     }
 

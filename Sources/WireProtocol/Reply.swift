@@ -76,21 +76,7 @@ extension Reply {
     public func write(into buffer: inout ByteBuffer) {
         let start = buffer.writerIndex
         buffer.writeInteger(Int32(0), endianness: .little) // patched below
-        if let id {
-            switch id {
-            case .int32(let value):
-                buffer.writeStaticString("\u{10}id\0")
-                buffer.writeInteger(value, endianness: .little)
-            case .int64(let value):
-                buffer.writeStaticString("\u{12}id\0")
-                buffer.writeInteger(value, endianness: .little)
-            case .string(let value):
-                buffer.writeStaticString("\u{02}id\0")
-                buffer.writeInteger(Int32(value.utf8.count + 1), endianness: .little)
-                buffer.writeString(value)
-                buffer.writeInteger(UInt8(0))
-            }
-        }
+        if let id { Self.writeID(id, into: &buffer) }
         buffer.writeStaticString("\u{08}ok\0")
         switch self {
         case .success(_, let result):
@@ -104,6 +90,42 @@ extension Reply {
         }
         buffer.writeInteger(UInt8(0))
         buffer.setInteger(Int32(buffer.writerIndex - start), at: start, endianness: .little)
+    }
+
+    /// Writes `{id, ok: true, result}` into `buffer` with the result document
+    /// appended by `writeResult` in place (the same bytes as `write(into:)`
+    /// of `.success(id:result:)`), and returns the reply's size. When
+    /// `writeResult` returns false, `buffer` is left as it was and the
+    /// result is nil.
+    public static func writeSuccess(id: RequestID, into buffer: inout ByteBuffer, result writeResult: (inout ByteBuffer) -> Bool) -> Int? {
+        let start = buffer.writerIndex
+        buffer.writeInteger(Int32(0), endianness: .little) // patched below
+        writeID(id, into: &buffer)
+        buffer.writeStaticString("\u{08}ok\0\u{01}\u{03}result\0")
+        guard writeResult(&buffer) else {
+            buffer.moveWriterIndex(to: start)
+            return nil
+        }
+        buffer.writeInteger(UInt8(0))
+        let size = buffer.writerIndex - start
+        buffer.setInteger(Int32(truncatingIfNeeded: size), at: start, endianness: .little)
+        return size
+    }
+
+    private static func writeID(_ id: RequestID, into buffer: inout ByteBuffer) {
+        switch id {
+        case .int32(let value):
+            buffer.writeStaticString("\u{10}id\0")
+            buffer.writeInteger(value, endianness: .little)
+        case .int64(let value):
+            buffer.writeStaticString("\u{12}id\0")
+            buffer.writeInteger(value, endianness: .little)
+        case .string(let value):
+            buffer.writeStaticString("\u{02}id\0")
+            buffer.writeInteger(Int32(value.utf8.count + 1), endianness: .little)
+            buffer.writeString(value)
+            buffer.writeInteger(UInt8(0))
+        }
     }
 
     private static func idElementSize(_ id: RequestID) -> Int {

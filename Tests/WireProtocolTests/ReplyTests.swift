@@ -148,3 +148,49 @@ final class ReplyTests: XCTestCase {
         }
     }
 }
+
+/// `Reply.writeSuccess`: the inline path's envelope, written around a result
+/// appended in place.
+final class ReplyWriteSuccessTests: XCTestCase {
+    func testTheBytesAreThoseOfTheReply() {
+        for id: RequestID in [.int32(3), .int64(1 << 40), .string("req-1")] {
+            let result: BSONDocument = ["valid": true, "user_id": "u1", "email": "a@b.c", "expires_at": .datetime(1_700_000_000_000)]
+            var expected = ByteBufferAllocator().buffer(capacity: 0)
+            Reply.success(id: id, result: result).write(into: &expected)
+            var buffer = ByteBufferAllocator().buffer(capacity: 0)
+            buffer.writeString("before")
+            let size = Reply.writeSuccess(id: id, into: &buffer) { out in
+                let start = out.startBSONDocument()
+                out.writeBSONElement("valid", bool: true)
+                out.writeBSONElement("user_id", string: "u1")
+                out.writeBSONElement("email", string: "a@b.c")
+                out.writeBSONElement("expires_at", datetime: 1_700_000_000_000)
+                out.finishBSONDocument(startedAt: start)
+                return true
+            }
+            XCTAssertEqual(size, expected.readableBytes)
+            XCTAssertEqual(buffer.getString(at: 0, length: 6), "before")
+            XCTAssertEqual(buffer.getBytes(at: 6, length: buffer.readableBytes - 6), Array(expected.readableBytesView))
+        }
+    }
+
+    func testADeclinedResultLeavesTheBufferAsItWas() {
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        buffer.writeString("kept")
+        XCTAssertNil(Reply.writeSuccess(id: .int32(1), into: &buffer) { out in
+            out.writeString("half a result")
+            return false
+        })
+        XCTAssertEqual(buffer.readableBytes, 4)
+        XCTAssertEqual(buffer.getString(at: 0, length: 4), "kept")
+    }
+
+    func testPreparedResultsAreWrittenAsTheyAre() {
+        let pong: BSONDocument = ["pong": true]
+        var expected = ByteBufferAllocator().buffer(capacity: 0)
+        Reply.success(id: .int64(9), result: pong).write(into: &expected)
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        _ = Reply.writeSuccess(id: .int64(9), into: &buffer) { $0.writeBSONDocument(pong); return true }
+        XCTAssertEqual(buffer, expected)
+    }
+}
