@@ -209,3 +209,17 @@ public final class TokenService: Sendable {
         return "'" + String(clean) + (value.unicodeScalars.count > 32 ? "…" : "") + "'"
     }
 }
+
+extension TokenService {
+    /// `verify`'s answer for a token it verified and remembered before, read
+    /// from the token's UTF-8 bytes where they are (the request's argument in
+    /// the server's input buffer): nil for any other token — not cached,
+    /// cached under an older key ring, or failing a time rule now — and
+    /// `verify` then decides. Allocates nothing.
+    public func verifyCached(_ token: UnsafeRawBufferPointer) -> VerifiedAccessToken? {
+        let now = clock.nowSeconds
+        guard let entry = verified.lookup(bytes: token, generation: keyRing.snapshot.generation, now: now) else { return nil }
+        guard (try? checkTimes(issuedAt: entry.issuedAt, notBefore: entry.notBefore, expiresAt: entry.expiresAt, now: now)) != nil else { return nil }
+        return entry.verified
+    }
+}

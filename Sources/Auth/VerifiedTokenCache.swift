@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOConcurrencyHelpers
 
 /// Access tokens that passed every time-independent check of
@@ -9,8 +12,8 @@ import NIOConcurrencyHelpers
 /// (Envoy's `jwt_authn`, for one) keep such a cache for the same reason.
 ///
 /// What stays safe:
-/// - Only tokens that passed the full check are stored, keyed by the whole
-///   token text: a changed byte is a different key and takes the full path.
+/// - Only tokens that passed the full check are stored, and a hit compares
+///   the whole token: a changed byte is a miss and takes the full path.
 ///   Invalid tokens are never stored, so they cannot fill the cache.
 /// - Each entry remembers the key-ring generation it was checked under; a
 ///   reload (a key removed or replaced) makes every older entry a miss.
@@ -28,56 +31,76 @@ final class VerifiedTokenCache: Sendable {
         var generation: UInt64
     }
 
-    /// A token as a key: equal when the whole text is equal, hashed on its
-    /// last 16 bytes only. Those are the end of the HMAC signature, random for
-    /// every token this server signs, and only tokens that passed the full
-    /// check are ever stored, so nothing is lost by not hashing the 300 bytes
-    /// before them (and `Hasher` is seeded per process all the same).
-    struct Key: Hashable {
-        let text: String
-
-        func hash(into hasher: inout Hasher) {
-            let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
-                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(16))))
-            }
-            if hashed == nil { hasher.combine(text) }
-        }
-
-        static func == (lhs: Key, rhs: Key) -> Bool { lhs.text == rhs.text }
+    /// A stored token: its bytes (compared whole on every hit) and its entry.
+    private struct Slot {
+        let token: [UInt8]
+        let entry: Entry
     }
 
     let capacity: Int
-    private let entries = NIOLockedValueBox<[Key: Entry]>([:])
+    /// Slots by `key(of:)` of their token. Two tokens of one key share the
+    /// slot (the later replaces the earlier): a cache may forget.
+    private let slots = NIOLockedValueBox<[UInt64: Slot]>([:])
 
     init(capacity: Int) {
         self.capacity = max(0, capacity)
     }
 
+    /// The key of a token: its last 16 bytes and its length, hashed with the
+    /// process's seeded `Hasher`. Those bytes are the end of the HMAC
+    /// signature, random for every token this server signs, and only tokens
+    /// that passed the full check are ever stored, so nothing is lost by not
+    /// hashing the 300 bytes before them.
+    private static func key(of token: UnsafeRawBufferPointer) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: token.suffix(16)))
+        hasher.combine(token.count)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
     /// The entry of `token` checked under `generation`, if any. An entry of
     /// another generation or already expired at `now` is dropped.
     func lookup(_ token: String, generation: UInt64, now: Int64) -> Entry? {
+        Self.withBytes(of: token) { lookup(bytes: $0, generation: generation, now: now) }
+    }
+
+    /// `lookup` of a token given as its UTF-8 bytes where they are (the
+    /// request's argument in the server's input): allocates nothing.
+    func lookup(bytes token: UnsafeRawBufferPointer, generation: UInt64, now: Int64) -> Entry? {
         guard capacity > 0 else { return nil }
-        let key = Key(text: token)
-        return entries.withLockedValue { table in
-            guard let entry = table[key] else { return nil }
-            guard entry.generation == generation, now < entry.expiresAt else {
+        let key = Self.key(of: token)
+        return slots.withLockedValue { table in
+            guard let slot = table[key], Self.equal(slot.token, token) else { return nil }
+            guard slot.entry.generation == generation, now < slot.entry.expiresAt else {
                 table[key] = nil
                 return nil
             }
-            return entry
+            return slot.entry
         }
     }
 
     func insert(_ token: String, _ entry: Entry) {
         guard capacity > 0 else { return }
-        let key = Key(text: token)
-        entries.withLockedValue { table in
+        let bytes = Array(token.utf8)
+        let key = bytes.withUnsafeBytes { Self.key(of: $0) }
+        slots.withLockedValue { table in
             if table[key] == nil, table.count >= capacity {
                 table.remove(at: table.startIndex)
             }
-            table[key] = entry
+            table[key] = Slot(token: bytes, entry: entry)
         }
     }
 
-    var count: Int { entries.withLockedValue { $0.count } }
+    var count: Int { slots.withLockedValue { $0.count } }
+
+    private static func equal(_ stored: [UInt8], _ token: UnsafeRawBufferPointer) -> Bool {
+        guard stored.count == token.count else { return false }
+        guard let other = token.baseAddress else { return stored.isEmpty }
+        return stored.withUnsafeBytes { mine in mine.baseAddress.map { memcmp($0, other, token.count) == 0 } ?? false }
+    }
+
+    private static func withBytes<R>(of text: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
+        return Array(text.utf8).withUnsafeBytes(body)
+    }
 }

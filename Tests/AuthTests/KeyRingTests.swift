@@ -135,6 +135,7 @@ struct KeyRingTests {
         let newToken = try await tokens.issue(userID: "u", email: "e@x", sessionID: "s")
         #expect(newToken.kid == "new")
         _ = try tokens.verify(oldToken.token)
+        #expect(Array(oldToken.token.utf8).withUnsafeBytes { tokens.verifyCached($0) } != nil)
         #expect(log.text.contains("reloaded signing keys"))
 
         // A broken file: the reload fails and the ring stays as it was.
@@ -148,6 +149,7 @@ struct KeyRingTests {
         // Retiring the old key: its tokens stop verifying.
         try write("new \(Self.secretB)\n", to: path)
         try await ring.reload()
+        #expect(Array(oldToken.token.utf8).withUnsafeBytes { tokens.verifyCached($0) } == nil, "remembered under the old ring: checked again")
         #expect(await authError { _ = try tokens.verify(oldToken.token) }?.code == "TOKEN_INVALID")
         _ = try tokens.verify(newToken.token)
     }

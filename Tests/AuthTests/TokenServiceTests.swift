@@ -255,6 +255,27 @@ struct TokenServiceTests {
         #expect(tokens.verifiedCacheCount == 1)
     }
 
+    /// The token's bytes, as the server reads them in place.
+    func cached(_ tokens: TokenService, _ token: String) -> VerifiedAccessToken? {
+        Array(token.utf8).withUnsafeBytes { tokens.verifyCached($0) }
+    }
+
+    @Test func verifyCachedAnswersOnlyWhatVerifyWouldAnswerFromTheCache() async throws {
+        let tokens = await service()
+        let issued = try await tokens.issue(userID: "u", email: "e@x", sessionID: "s")
+        #expect(cached(tokens, issued.token) == nil, "never verified: left to verify")
+        let first = try tokens.verify(issued.token)
+        #expect(cached(tokens, issued.token) == first)
+        var changed = Array(issued.token.utf8)
+        changed[changed.count - 1] = changed[changed.count - 1] == UInt8(ascii: "A") ? UInt8(ascii: "Q") : UInt8(ascii: "A")
+        #expect(changed.withUnsafeBytes { tokens.verifyCached($0) } == nil, "a changed byte misses")
+        clock.advance(seconds: -120)
+        #expect(cached(tokens, issued.token) == nil, "issued in the future now: verify says so")
+        clock.advance(seconds: 120 + 900)
+        #expect(cached(tokens, issued.token) == nil, "expired: verify says so")
+        #expect(await code(tokens, issued.token) == "TOKEN_EXPIRED")
+    }
+
     @Test func theCacheIsBoundedAndCanBeTurnedOff() async throws {
         let ring = await KeyRing(keys: [key], logger: quietLogger)
         let small = TokenService(keyRing: ring, settings: TokenSettings(verifiedCacheCapacity: 2), clock: clock.clock)
