@@ -135,7 +135,10 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RequestDispatchTests", dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, logging]),
+        .testTarget(
+            name: "RequestDispatchTests",
+            dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, logging, .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(name: "MarketSimulationTests", dependencies: ["MarketSimulation", "Domain", "BSONCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "BSONCore", "TestSupport"]),
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore", "RequestDispatch", "Domain", "BSONCore", "CSQLite", nioPosix, logging]),

@@ -60,7 +60,13 @@ enum CoreOperations {
             ],
             "ops": .array(opNames.map { .string($0) }),
         ]
-        return Operation(helloDescriptor) { args, context in
+        // Without arguments (the usual hello), answered inline from the prepared result.
+        let inline: InlineHandler = { args, out in
+            guard args?.isEmpty ?? true else { return false }
+            out.writeBSONDocument(result)
+            return true
+        }
+        return Operation(helloDescriptor, inline: inline) { args, context in
             let arguments = try Arguments(args, allowed: ["client"])
             if let client = try arguments.string("client", maxBytes: 128) {
                 context.logger.debug("client said hello", metadata: ["client": "\(client)"])
@@ -71,7 +77,12 @@ enum CoreOperations {
 
     static func ping() -> Operation {
         let pong: BSONDocument = ["pong": true]
-        return Operation(pingDescriptor) { args, context in
+        let inline: InlineHandler = { args, out in
+            guard args?.isEmpty ?? true else { return false }
+            out.writeBSONDocument(pong)
+            return true
+        }
+        return Operation(pingDescriptor, inline: inline) { args, context in
             if args.isEmpty { return .value(pong) }
             let arguments = try Arguments(args, allowed: ["delay_ms"])
             let delay = try arguments.integer("delay_ms", in: 0...10_000) ?? 0

@@ -9,7 +9,28 @@ import WireProtocol
 /// It knows nothing of sockets: the server hands it requests and writes what it
 /// returns, and tests call it directly.
 public final class Dispatcher: Sendable {
-    private let operations: [String: Operation]
+    /// An operation found by name, with its index in the statistics: what
+    /// the server looks up once per request and hands back to dispatch it.
+    /// A class, so that a request waiting to start holds one reference,
+    /// not a copy of the operation's descriptor.
+    public final class Route: Sendable {
+        public let index: Int
+        let operation: Operation
+        /// A read operation: its reply size is not bounded by its request.
+        public let isUnbounded: Bool
+        /// The operation answers its common case inline (`answerInline`).
+        public let hasInline: Bool
+        public var name: String { operation.name }
+
+        init(index: Int, operation: Operation) {
+            self.index = index
+            self.operation = operation
+            self.isUnbounded = operation.descriptor.group == .read
+            self.hasInline = operation.inline != nil
+        }
+    }
+
+    private let routes: [String: Route]
     /// Every operation's descriptor, in registration order (core operations first).
     public let descriptors: [OperationDescriptor]
     public let info: ServerInfo
@@ -38,15 +59,17 @@ public final class Dispatcher: Sendable {
         let descriptors = (coreDescriptors + extra.map(\.descriptor)).filter { registered.insert($0.name).inserted }
         let names = descriptors.map(\.name)
         let statistics = ServerStatistics(operationNames: names)
-        var table: [String: Operation] = [:]
+        var table: [String: Route] = [:]
         let core = [
             CoreOperations.hello(info: info, opNames: names), CoreOperations.ping(), CoreOperations.describe(descriptors),
             CoreOperations.stats(statistics, info: info, store: storeStats),
         ]
-        for operation in core + extra {
-            table[operation.name] = table[operation.name] ?? operation
+        for operation in core + extra where table[operation.name] == nil {
+            // Every registered name is in the statistics: the first of a name wins in both.
+            guard let index = statistics.index(of: operation.name) else { continue }
+            table[operation.name] = Route(index: index, operation: operation)
         }
-        self.operations = table
+        self.routes = table
         self.descriptors = descriptors
         self.info = info
         self.statistics = statistics
@@ -56,7 +79,12 @@ public final class Dispatcher: Sendable {
 
     /// The descriptor of `op`, if the server has it.
     public func descriptor(of op: String) -> OperationDescriptor? {
-        operations[op]?.descriptor
+        routes[op]?.operation.descriptor
+    }
+
+    /// The route of `op`, if the server has it.
+    public func route(_ op: String) -> Route? {
+        routes[op]
     }
 
     /// The outcome of a request: a reply now, or one later on `context.eventLoop`.
@@ -68,23 +96,60 @@ public final class Dispatcher: Sendable {
     /// Call it on `context.eventLoop`, as the connection handler does: the
     /// bookkeeping of a deadline is confined to that loop.
     public func dispatch(_ request: Request, context: RequestContext) -> Outcome {
-        guard let operation = operations[request.op] else {
+        dispatch(request, route: routes[request.op], context: context, recorder: nil)
+    }
+
+    /// `dispatch(_:context:)` with the route already looked up, recording into
+    /// the event loop's `recorder` (the server's path).
+    public func dispatch(_ request: Request, route: Route?, context: RequestContext, recorder: ServerStatistics.Recorder?) -> Outcome {
+        guard let route else {
             statistics.unknownOp()
             let message = absentOperations[request.op] ?? "unknown operation '\(request.op)'"
             return .reply(.failure(id: request.id, error: WireError(.unknownOp, message)))
         }
-        let outcome = run(operation, request, context)
+        let outcome = run(route.operation, request, context)
         let statistics = self.statistics
-        let op = request.op
+        let index = route.index
         let start = context.receivedAt
+        let op = request.op
+        @Sendable func record(_ reply: Reply) {
+            if let recorder {
+                recorder.record(index: index, failed: reply.isFailure, since: start)
+            } else {
+                statistics.record(op: op, failed: reply.isFailure, since: start)
+            }
+        }
         switch outcome {
         case .reply(let reply):
-            statistics.record(op: op, failed: reply.isFailure, since: start)
+            record(reply)
         case .pending(let future):
-            future.whenSuccess { reply in statistics.record(op: op, failed: reply.isFailure, since: start) }
+            future.whenSuccess { reply in record(reply) }
         }
         return outcome
     }
+
+    /// Answers a request from its bytes where they arrived, when its
+    /// operation has an inline handler and that handler takes the case: the
+    /// whole reply `{id, ok: true, result}` is appended to `buffer` and its
+    /// size returned. Otherwise nothing is appended and nil returned: the
+    /// request then goes to `dispatch`, which answers every case (a denied
+    /// access included, with its log line). Allocates nothing itself.
+    public func answerInline(
+        _ route: Route, id: RequestID, args: BSONDocumentView?, peer: PeerCredentials?,
+        receivedAt: NIODeadline, recorder: ServerStatistics.Recorder, into buffer: inout ByteBuffer
+    ) -> Int? {
+        guard let inline = route.operation.inline else { return nil }
+        let group = route.operation.descriptor.group
+        if group != .public {
+            guard access.check(peer, op: route.name, group: group, logger: Self.silent) == nil else { return nil }
+        }
+        guard let size = Reply.writeSuccess(id: id, into: &buffer, result: { inline(args, &$0) }) else { return nil }
+        recorder.record(index: route.index, failed: false, since: receivedAt)
+        return size
+    }
+
+    /// For the access check of `answerInline`: a denial is logged by `dispatch`.
+    private static let silent = Logger(label: "deltastore.inline", factory: { _ in SwiftLogNoOpLogHandler() })
 
     private func run(_ operation: Operation, _ request: Request, _ context: RequestContext) -> Outcome {
         if let denied = access.check(context.peer, op: request.op, group: operation.descriptor.group, logger: context.logger) {

@@ -17,14 +17,27 @@ public enum HandlerResult: Sendable {
 /// thread pool and come back as `.future`.
 public typealias OperationHandler = @Sendable (BSONDocument, RequestContext) throws -> HandlerResult
 
+/// The common, cheap case of an operation, answered from the request's bytes
+/// where they arrived (`args` is nil when the request has none): it appends
+/// the result document to `result` and returns true, or appends nothing and
+/// returns false, and the request goes to the operation's `handler`, which
+/// answers every case (errors included). So an inline handler decides nothing
+/// the handler would decide differently; it only answers sooner — with no
+/// heap allocation on the server's request path (`ping`, `hello`, a cached
+/// `auth.verify`). It runs on the connection's event loop: it must not block.
+public typealias InlineHandler = @Sendable (_ args: BSONDocumentView?, _ result: inout ByteBuffer) -> Bool
+
 /// An operation: its public description and its handler, registered together so
 /// that `hello` and `describe` list exactly what the server answers.
 public struct Operation: Sendable {
     public var descriptor: OperationDescriptor
     public var handler: OperationHandler
+    /// The fast path of the common case, if the operation has one.
+    public var inline: InlineHandler?
 
-    public init(_ descriptor: OperationDescriptor, handler: @escaping OperationHandler) {
+    public init(_ descriptor: OperationDescriptor, inline: InlineHandler? = nil, handler: @escaping OperationHandler) {
         self.descriptor = descriptor
+        self.inline = inline
         self.handler = handler
     }
 

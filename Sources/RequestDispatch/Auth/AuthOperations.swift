@@ -82,7 +82,7 @@ public enum AuthOperations {
             result: "{valid: true, user_id: string, email: string, expires_at: datetime}",
             errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
         )
-        return Operation(descriptor) { args, context in
+        return Operation(descriptor, inline: verifyInline(service)) { args, context in
             let arguments = try Arguments(args, allowed: ["token"])
             let token = try arguments.string("token", required: true, maxBytes: maximumTokenArgumentBytes) ?? ""
             // Inline: a signature check and an in-memory lookup, cheaper than a hop to a task.
