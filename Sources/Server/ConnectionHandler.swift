@@ -14,17 +14,45 @@ import WireProtocol
 /// daemon's `MemoryBudget` for room, timing frames, closing — and feeds back
 /// what happened. It makes no decision of its own.
 ///
-/// Replies leave as soon as they are ready, so they may leave in a different
-/// order than requests came; clients match by `id`. Replies written in one
-/// turn are flushed together with one completion callback (`flush(batch:)`),
-/// which is how the machine learns which bytes have reached the socket.
+/// It is also the request path, written to cost what a minimal server's does:
+/// - Frames are validated and their envelopes read where they arrived, in
+///   the buffer of the read (`RequestEnvelope`); a decoded request waiting
+///   to start keeps its frame at the front of the input until it runs. The
+///   buffer NIO read into is used as it is and dropped by the end of the
+///   read, so NIO reuses it; only bytes that must wait (a frame not complete,
+///   requests not started) are copied, into a buffer lent by the loop's
+///   `BufferPool`.
+/// - `ping`, `hello` and a cached `auth.verify` are answered inline
+///   (`Dispatcher.answerInline`): no `Request`, no `BSONDocument`, no
+///   allocation.
+/// - Replies leave as soon as they are ready, so they may leave in a
+///   different order than requests came (clients match by `id`). Those of
+///   one turn are gathered in one buffer (lent by the pool) and written with
+///   one write and one flush, and no promise: the channel's write-buffer
+///   water marks are both 1 byte (`DeltaStoreServer`), so `isWritable` right
+///   after the flush says whether the socket took everything, and a
+///   writability change says when it took the rest. That is how the machine
+///   learns which bytes have reached the socket (`flushCompleted(batch:)`).
 ///
 /// Confined to its channel's event loop, as every NIO handler is.
 final class ConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
-    typealias Machine = ConnectionStateMachine<Request>
+    typealias Machine = ConnectionStateMachine<PendingRequest>
+
+    /// A request decoded at the head of the input, waiting to be dispatched:
+    /// its frame stays the first `frameLength` bytes of `input` until then.
+    struct PendingRequest {
+        var id: RequestID
+        var op: String
+        /// Nil for an operation the server does not have (UNKNOWN_OP).
+        var route: Dispatcher.Route?
+        var frameLength: Int
+        /// Where `args` is in the frame, if the request has them.
+        var args: Range<Int>?
+        var deadlineMilliseconds: Int64?
+    }
 
     private let dispatcher: Dispatcher
     private let budget: MemoryBudget
@@ -34,14 +62,23 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let peer: PeerCredentials?
     /// "conn 3, uid 1001": how log lines name the connection.
     private let who: String
+    private let pool: BufferPool
+    private var recorder: ServerStatistics.Recorder?
 
     private var machine: Machine
-    /// Bytes read and not yet decoded: complete frames waiting, then the
-    /// frame in progress.
+    /// Bytes read and not yet consumed: the frame of a decoded request not
+    /// yet started, complete frames waiting, then the frame in progress.
     private var input: ByteBuffer?
-    /// The last reply written since the last flush: it is written with the
-    /// flush's promise, so one callback covers the whole batch.
-    private var deferred: ByteBuffer?
+    /// `input` is the buffer of the read being handled (NIO's), not one of
+    /// the pool's: it is given up before `channelRead` returns.
+    private var inputIsReadBuffer = false
+    /// The frame of the decoded request at the front of `input`, if any.
+    private var headBytes = 0
+    /// Replies written since the last flush.
+    private var output: ByteBuffer?
+    /// Bytes flushed that the socket has not taken yet (the channel is not
+    /// writable until it has).
+    private var awaitingDrain = 0
     /// When the frames now buffered were read (request deadlines count from it).
     private var framesReceivedAt: NIODeadline
     private var timer: Scheduled<Void>?
@@ -50,11 +87,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var pumpAgain = false
 
     init(
-        dispatcher: Dispatcher, budget: MemoryBudget, connectionID: UInt64, peer: PeerCredentials?,
+        dispatcher: Dispatcher, budget: MemoryBudget, pool: BufferPool, connectionID: UInt64, peer: PeerCredentials?,
         limits: Machine.Limits, maximumFrameBytes: Int, frameLimitReason: String?, logger: Logger, now: NIODeadline = .now()
     ) {
         self.dispatcher = dispatcher
         self.budget = budget
+        self.pool = pool
         self.maxReplyBytes = limits.maxReplyBytes
         self.connectionID = connectionID
         self.peer = peer
@@ -77,6 +115,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         waiter = MemoryBudget.Waiter(id: connectionID) { bytes in
             loop.execute { handler.value.budgetWoken(bytes, context: bound.value) }
         }
+        recorder = dispatcher.statistics.recorder(for: loop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -98,7 +137,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         timer?.cancel()
         timer = nil
         dropInput()
-        deferred = nil
+        headBytes = 0
+        output = nil
+        awaitingDrain = 0
         pump(context: context)
         context.fireChannelInactive()
     }
@@ -112,13 +153,39 @@ final class ConnectionHandler: ChannelDuplexHandler {
         if keep > 0 {
             framesReceivedAt = now
             if keep < buffer.readableBytes { buffer.moveWriterIndex(to: buffer.readerIndex + keep) }
-            if input == nil || input?.readableBytes == 0 {
+            if input == nil {
+                // Used where it is; what must wait is copied out below.
                 input = buffer
+                inputIsReadBuffer = true
             } else {
                 input?.writeBuffer(&buffer)
             }
         }
         pump(context: context)
+        if inputIsReadBuffer { keepWaitingInput() }
+    }
+
+    /// The bytes of the read that were not consumed move to a buffer of the
+    /// pool, so that the read's buffer goes back to NIO.
+    private func keepWaitingInput() {
+        inputIsReadBuffer = false
+        guard let read = input else { return }
+        input = nil
+        guard read.readableBytes > 0 else { return }
+        var kept = pool.take(capacity: read.readableBytes)
+        kept.writeImmutableBuffer(read)
+        input = kept
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if awaitingDrain > 0, context.channel.isWritable {
+            // The socket took everything flushed.
+            let batch = awaitingDrain
+            awaitingDrain = 0
+            machine.flushCompleted(batch: batch, now: context.eventLoop.now)
+            pump(context: context)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -171,7 +238,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         pumping = true
         repeat {
             pumpAgain = false
-            while let action = machine.next(now: context.eventLoop.now) {
+            // One reading of the clock per turn: the machine's times are
+            // timeouts of seconds, a turn takes microseconds.
+            let now = context.eventLoop.now
+            while let action = machine.next(now: now) {
                 perform(action, context: context)
             }
         } while pumpAgain
@@ -195,7 +265,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case .flush(let batch):
             flush(batch: batch, context: context)
         case .discardInput(let keeping):
-            discardInput(keeping: keeping, allocator: context.channel.allocator)
+            discardInput(keeping: keeping)
         case .scheduleTimer(let deadline):
             timer?.cancel()
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -236,30 +306,56 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     // MARK: frames and requests
 
+    /// What the frame at the head of the input turned out to be.
+    private enum Head {
+        case invalid(FrameError)
+        case rejected(RequestRejection)
+        case request(PendingRequest)
+    }
+
     /// Decodes the frame at the head of the input (the machine knows it is
-    /// whole) and tells the machine what it is.
+    /// whole) where it is, and tells the machine what it is. A request's
+    /// frame stays in the input until the request is dispatched.
     private func decodeHead(context: ChannelHandlerContext) {
-        guard let length = input.flatMap({ $0.getInteger(at: $0.readerIndex, endianness: .little, as: Int32.self) }),
-              let bytes = input?.readBytes(length: Int(length))
-        else {
+        let decoded: (length: Int, head: Head)? = input?.withUnsafeReadableBytes { raw -> (length: Int, head: Head)? in
+            guard raw.count >= 4 else { return nil }
+            let length = Int(Int32(littleEndian: raw.loadUnaligned(as: Int32.self)))
+            guard length >= 5, length <= raw.count else { return nil }
+            let frame = UnsafeRawBufferPointer(rebasing: raw[0..<length])
+            let embeddedNUL: [String]?
+            do throws(FrameError) {
+                embeddedNUL = try ReceivedFrame.validate(frame)
+            } catch {
+                return (length, .invalid(error))
+            }
+            switch RequestEnvelope.parse(BSONDocumentView(unsafeValidatedBytes: frame), firstEmbeddedNUL: embeddedNUL) {
+            case .failure(let rejection):
+                return (length, .rejected(rejection))
+            case .success(let envelope):
+                var args: Range<Int>?
+                if let view = envelope.args, let base = frame.baseAddress, let start = view.bytes.baseAddress {
+                    let offset = start - base
+                    args = offset..<(offset + view.bytes.count)
+                }
+                let pending = PendingRequest(
+                    id: envelope.id, op: envelope.op, route: dispatcher.route(envelope.op),
+                    frameLength: length, args: args, deadlineMilliseconds: envelope.deadlineMilliseconds
+                )
+                return (length, .request(pending))
+            }
+        }
+        guard let decoded else {
             // Cannot happen: the machine counted a whole frame here.
             machine.headInvalid(size: 0, error: .invalidDocument("internal error: the frame is not in the input buffer"))
             return
         }
-        releaseConsumedInput(allocator: context.channel.allocator)
-        let frame: ReceivedFrame
-        do {
-            frame = try ReceivedFrame(validating: bytes)
-        } catch {
-            machine.headInvalid(size: bytes.count, error: error)
-            return
-        }
-        switch Request.parse(frame) {
-        case .success(let request):
-            let unbounded = dispatcher.descriptor(of: request.op)?.group == .read
-            machine.headDecoded(request, size: bytes.count, unbounded: unbounded)
-        case .failure(let rejection):
-            let ticket = machine.headRejected(size: bytes.count)
+        switch decoded.head {
+        case .invalid(let error):
+            consumeInput(decoded.length)
+            machine.headInvalid(size: decoded.length, error: error)
+        case .rejected(let rejection):
+            consumeInput(decoded.length)
+            let ticket = machine.headRejected(size: decoded.length)
             dispatcher.statistics.badRequest()
             logger.info(
                 "request refused: \(rejection.error.code.rawValue) (\(who)): \(rejection.error.message)",
@@ -267,10 +363,30 @@ final class ConnectionHandler: ChannelDuplexHandler {
             )
             let written = write(.failure(id: rejection.id, error: rejection.error), context: context)
             machine.requestFinished(ticket, replyBytes: written, now: context.eventLoop.now)
+        case .request(let pending):
+            headBytes = decoded.length
+            machine.headDecoded(pending, size: decoded.length, unbounded: pending.route?.isUnbounded ?? false)
         }
     }
 
-    private func dispatch(_ request: Request, ticket: Machine.Ticket, context: ChannelHandlerContext) {
+    private func dispatch(_ pending: PendingRequest, ticket: Machine.Ticket, context: ChannelHandlerContext) {
+        if let route = pending.route, route.hasInline, let written = answerInline(pending, route: route, context: context) {
+            consumeInput(pending.frameLength)
+            headBytes = 0
+            machine.requestFinished(ticket, replyBytes: written, now: context.eventLoop.now)
+            return
+        }
+        // The general path: the request is copied out of the input.
+        let args: BSONDocument = input.flatMap { buffer in
+            pending.args.flatMap { range in
+                buffer.withUnsafeReadableBytes { raw in
+                    range.upperBound <= raw.count ? BSONDocument(copying: BSONDocumentView(unsafeValidatedBytes: UnsafeRawBufferPointer(rebasing: raw[range]))) : nil
+                }
+            }
+        } ?? BSONDocument()
+        consumeInput(pending.frameLength)
+        headBytes = 0
+        let request = Request(id: pending.id, op: pending.op, args: args, deadlineMilliseconds: pending.deadlineMilliseconds)
         let requestContext = RequestContext(
             eventLoop: context.eventLoop,
             logger: logger,
@@ -279,7 +395,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             deadline: request.deadlineMilliseconds.map { framesReceivedAt + .milliseconds($0) },
             peer: peer
         )
-        switch dispatcher.dispatch(request, context: requestContext) {
+        switch dispatcher.dispatch(request, route: pending.route, context: requestContext, recorder: recorder) {
         case .reply(let reply):
             finished(reply, op: request.op, ticket: ticket, context: context)
         case .pending(let future):
@@ -297,6 +413,32 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 handler.value.pump(context: bound.value)
             }
         }
+    }
+
+    /// The reply of an inline operation, written from the frame where it is
+    /// (the first bytes of the input); its size, or nil when the general path
+    /// must answer (also for a reply larger than the largest message).
+    private func answerInline(_ pending: PendingRequest, route: Dispatcher.Route, context: ChannelHandlerContext) -> Int? {
+        guard let recorder, machine.isClosed == false else { return nil }
+        if output == nil { output = pool.take(capacity: 512) }
+        let start = output?.writerIndex ?? 0
+        let written: Int? = input?.withUnsafeReadableBytes { raw in
+            guard pending.frameLength <= raw.count else { return nil }
+            var args: BSONDocumentView?
+            if let range = pending.args {
+                guard range.upperBound <= pending.frameLength else { return nil }
+                args = BSONDocumentView(unsafeValidatedBytes: UnsafeRawBufferPointer(rebasing: raw[range]))
+            }
+            return dispatcher.answerInline(
+                route, id: pending.id, args: args, peer: peer, receivedAt: framesReceivedAt, recorder: recorder, into: &output!
+            )
+        }
+        guard let written else { return nil }
+        guard written <= maxReplyBytes else {
+            output?.moveWriterIndex(to: start)
+            return nil
+        }
+        return written
     }
 
     private func finished(_ reply: Reply, op: String, ticket: Machine.Ticket, context: ChannelHandlerContext) {
@@ -349,61 +491,69 @@ final class ConnectionHandler: ChannelDuplexHandler {
             size = reply.encodedByteCount
         }
         // Encoded straight into the outgoing buffer (no intermediate document).
-        var buffer = context.channel.allocator.buffer(capacity: size)
-        reply.write(into: &buffer)
-        if let previous = deferred {
-            context.write(wrapOutboundOut(previous), promise: nil)
-        }
-        deferred = buffer
+        if output == nil { output = pool.take(capacity: size) }
+        reply.write(into: &output!)
         return size
     }
 
+    /// Writes what was gathered with one write and one flush. If the channel
+    /// is writable again right after, the socket took all of it (the water
+    /// marks are 1 byte): the batch is done and the buffer goes back to the
+    /// pool. Otherwise the batch waits for `channelWritabilityChanged`.
     private func flush(batch: Int, context: ChannelHandlerContext) {
-        guard let last = deferred else {
-            context.flush()
-            machine.flushCompleted(batch: batch, now: context.eventLoop.now)
+        var written = output
+        output = nil
+        if let written { context.write(wrapOutboundOut(written), promise: nil) }
+        context.flush()
+        guard context.channel.isWritable else {
+            awaitingDrain += batch
             return
         }
-        deferred = nil
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        promise.futureResult.whenComplete { _ in
-            // Written, or failed because the connection closed: either way
-            // these bytes are no longer held.
-            handler.value.machine.flushCompleted(batch: batch, now: bound.value.eventLoop.now)
-            handler.value.pump(context: bound.value)
-        }
-        context.write(wrapOutboundOut(last), promise: promise)
-        context.flush()
+        let done = awaitingDrain + batch
+        awaitingDrain = 0
+        if written != nil { pool.give(&written!) }
+        machine.flushCompleted(batch: done, now: context.eventLoop.now)
     }
 
-    /// Lets go of the input's storage once it holds little of what it was
-    /// grown for (a large frame), so a burst's buffers are freed as it ends.
-    private func releaseConsumedInput(allocator: ByteBufferAllocator) {
-        guard let buffer = input else { return }
-        if buffer.readableBytes == 0 {
+    /// Drops `count` consumed bytes from the front of the input; an emptied
+    /// input goes back (the read's buffer to NIO, the pool's to the pool).
+    private func consumeInput(_ count: Int) {
+        guard let readable = input?.readableBytes else { return }
+        input?.moveReaderIndex(forwardBy: min(count, readable))
+        releaseConsumedInput()
+    }
+
+    /// Lets go of the input once it is empty, and of its storage once it
+    /// holds little of what it was grown for (a large frame), so a burst's
+    /// buffers are freed as it ends.
+    private func releaseConsumedInput() {
+        guard let readable = input?.readableBytes, let capacity = input?.capacity else { return }
+        if readable == 0 {
             dropInput()
-        } else if buffer.capacity > 2 * machine.limits.smallBytes, buffer.readableBytes <= buffer.capacity / 4 {
-            var compact = allocator.buffer(capacity: buffer.readableBytes)
-            compact.writeImmutableBuffer(buffer)
+        } else if !inputIsReadBuffer, capacity > 2 * machine.limits.smallBytes, readable <= capacity / 4 {
+            var compact = pool.take(capacity: readable)
+            if let old = input { compact.writeImmutableBuffer(old) }
             dropInput()
             input = compact
         }
     }
 
-    /// Lets go of the input buffer. A large one (a frame of megabytes) is
-    /// freed on a background thread: unmapping its pages takes milliseconds
-    /// that this event loop's other connections would otherwise wait.
+    /// Lets go of the input buffer: the read's back to NIO, a small one of
+    /// ours to the pool. A large one (a frame of megabytes) is freed on a
+    /// background thread: unmapping its pages takes milliseconds that this
+    /// event loop's other connections would otherwise wait.
     private func dropInput() {
-        guard let capacity = input?.capacity else { return }
-        guard capacity > Self.freeOffLoopBytes else {
-            input = nil
+        guard var buffer = input else { return }
+        input = nil
+        if inputIsReadBuffer { return }
+        guard buffer.capacity > Self.freeOffLoopBytes else {
+            pool.give(&buffer)
             return
         }
         // The box takes the only reference, so the last release is the queue's.
         let box = ReleasedBuffer()
-        swap(&box.buffer, &input)
+        box.buffer = buffer
+        buffer = ByteBuffer()
         Self.releaseQueue.async { box.buffer = nil }
     }
 
@@ -416,15 +566,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
         var buffer: ByteBuffer?
     }
 
-    private func discardInput(keeping: Int, allocator: ByteBufferAllocator) {
-        guard var buffer = input else { return }
-        if keeping <= 0 {
+    /// Keeps the first `keeping` bytes after the frame of the decoded request
+    /// waiting at the front (that frame stays until it runs).
+    private func discardInput(keeping: Int) {
+        guard let readable = input?.readableBytes else { return }
+        let keep = keeping + headBytes
+        if keep <= 0 {
             dropInput()
             return
         }
-        buffer.moveWriterIndex(to: buffer.readerIndex + min(keeping, buffer.readableBytes))
-        input = buffer
-        releaseConsumedInput(allocator: allocator)
+        if let readerIndex = input?.readerIndex {
+            input?.moveWriterIndex(to: readerIndex + min(keep, readable))
+        }
+        releaseConsumedInput()
     }
 
     private static func seconds(_ amount: TimeAmount) -> String {

@@ -24,6 +24,7 @@ public final class DeltaStoreServer: Service, Sendable {
     private let onShutdown: @Sendable (Int) -> Void
     private let registry: ConnectionRegistry
     private let budget: MemoryBudget
+    private let pools = BufferPools()
 
     /// - Parameters:
     ///   - inheritedSocket: a listening socket passed by systemd; when set, no file is created or removed.
@@ -119,7 +120,8 @@ public final class DeltaStoreServer: Service, Sendable {
         let logger = self.logger
         let registry = self.registry
         let budget = self.budget
-        let limits = ConnectionStateMachine<Request>.Limits(
+        let pools = self.pools
+        let limits = ConnectionHandler.Machine.Limits(
             maxInFlight: configuration.maxInFlightPerConnection,
             maxUnsentBytes: configuration.maxUnsentBytesPerConnection,
             maxReplyBytes: configuration.maxMessageBytes,
@@ -134,6 +136,10 @@ public final class DeltaStoreServer: Service, Sendable {
             // in before the memory budget is consulted again.
             .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: budget.smallBytes))
+            // Not writable while any byte waits to be written: how a
+            // connection learns, without a promise per write, that the socket
+            // took its replies (ConnectionHandler.flush).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 1, high: 1))
             .childChannelInitializer { channel in
                 PeerCredentialsReader.read(channel).flatMapThrowing { peer in
                     let connectionID = registry.makeID()
@@ -149,6 +155,7 @@ public final class DeltaStoreServer: Service, Sendable {
                     let handler = ConnectionHandler(
                         dispatcher: dispatcher,
                         budget: budget,
+                        pool: pools.pool(for: channel.eventLoop, allocator: channel.allocator),
                         connectionID: connectionID,
                         peer: peer,
                         limits: limits,

@@ -107,6 +107,10 @@ final class AuthTests: DaemonTestCase {
         XCTAssertEqual(verified["user_id"]?.stringValue, userID)
         XCTAssertEqual(verified["email"], "ana@example.com")
         XCTAssertEqual(verified["expires_at"], login["expires_at"])
+        // Presented again, the token is answered inline from the verified-token
+        // cache: the same result, byte for byte.
+        let again = ok(try call(socket, "auth.verify", ["token": .string(token)]))
+        XCTAssertEqual(again.bytes, verified.bytes)
 
         let refreshed = ok(try call(socket, "auth.refresh", ["refresh_token": .string(refreshToken)]))
         let newRefresh = try XCTUnwrap(refreshed["refresh_token"]?.stringValue)

@@ -12,8 +12,10 @@ import WireProtocol
 /// only when the test says so (not a test file).
 ///
 /// `SlowSocket` sits at the socket's end of the pipeline: it keeps the
-/// handler's writes and their promises until `drain()`, as a socket whose
-/// peer does not read would, and counts the reads the handler passes on.
+/// handler's writes until `drain()`, as a socket whose peer does not read
+/// would, and says so as NIO's socket channel does with the server's water
+/// marks of 1 byte (not writable while a byte waits; a writability change
+/// once everything is taken). It counts the reads the handler passes on.
 /// Time is the embedded loop's: `advance(by:)` moves it.
 final class EmbeddedConnection {
     final class SlowSocket: ChannelOutboundHandler {
@@ -22,15 +24,32 @@ final class EmbeddedConnection {
         var delivered: [UInt8] = []
         var reads = 0
         var flushes = 0
+        var writes = 0
+        var promises = 0
         var draining = false
+        private var context: ChannelHandlerContext?
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            self.context = context
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            self.context = nil
+        }
 
         func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+            writes += 1
+            if promise != nil { promises += 1 }
             pending.append((unwrapOutboundIn(data), promise))
         }
 
         func flush(context: ChannelHandlerContext) {
             flushes += 1
-            if draining { drain() }
+            if draining {
+                drain()
+            } else if !pending.isEmpty, let channel = context.channel as? EmbeddedChannel {
+                channel.isWritable = false
+            }
         }
 
         func read(context: ChannelHandlerContext) {
@@ -45,9 +64,26 @@ final class EmbeddedConnection {
                 delivered += buffer.readableBytesView
                 promise?.succeed()
             }
+            if let context, let channel = context.channel as? EmbeddedChannel, !channel.isWritable {
+                channel.isWritable = true
+                context.fireChannelWritabilityChanged()
+            }
         }
 
         var pendingBytes: Int { pending.reduce(0) { $0 + $1.0.readableBytes } }
+
+        /// The replies (frames) in the writes not delivered yet.
+        var pendingReplies: Int {
+            var bytes = pending.flatMap { Array($0.0.readableBytesView) }[...]
+            var count = 0
+            while bytes.count >= 4 {
+                let length = Int(Int32(littleEndian: Array(bytes.prefix(4)).withUnsafeBytes { $0.load(as: Int32.self) }))
+                guard length >= 5, bytes.count >= length else { break }
+                bytes = bytes.dropFirst(length)
+                count += 1
+            }
+            return count
+        }
     }
 
     /// A read operation (its reply size is not bounded) whose runs the test counts:
@@ -62,7 +98,7 @@ final class EmbeddedConnection {
     var loop: EmbeddedEventLoop { channel.embeddedEventLoop }
 
     init(
-        limits: ConnectionStateMachine<Request>.Limits = EmbeddedConnection.limits(),
+        limits: ConnectionHandler.Machine.Limits = EmbeddedConnection.limits(),
         budget: MemoryBudget = MemoryBudget(limit: 256 << 20),
         maximumFrameBytes: Int = 16 << 20, frameLimitReason: String? = nil,
         peer: PeerCredentials? = PeerCredentials(pid: 4321, uid: 1001, gid: 1001)
@@ -82,7 +118,7 @@ final class EmbeddedConnection {
         var logger = Logger(label: "server-tests") { _ in CapturingLogHandler(records: records) }
         logger.logLevel = .debug
         let handler = ConnectionHandler(
-            dispatcher: dispatcher, budget: budget, connectionID: 7, peer: peer, limits: limits,
+            dispatcher: dispatcher, budget: budget, pool: BufferPool(allocator: channel.allocator), connectionID: 7, peer: peer, limits: limits,
             maximumFrameBytes: maximumFrameBytes, frameLimitReason: frameLimitReason, logger: logger,
             now: channel.embeddedEventLoop.now
         )
@@ -94,7 +130,7 @@ final class EmbeddedConnection {
     static func limits(
         maxInFlight: Int = 128, maxUnsentBytes: Int = 1 << 20, maxReplyBytes: Int = 16 << 20,
         frameTimeout: TimeAmount = .seconds(30), stallTimeout: TimeAmount = .seconds(2)
-    ) -> ConnectionStateMachine<Request>.Limits {
+    ) -> ConnectionHandler.Machine.Limits {
         .init(maxInFlight: maxInFlight, maxUnsentBytes: maxUnsentBytes, maxReplyBytes: maxReplyBytes, frameTimeout: frameTimeout, stallTimeout: stallTimeout)
     }
 
