@@ -98,6 +98,33 @@ public struct BSONElementView {
         }
     }
 
+    /// The element whose encoding (type byte, key, NUL, value) is exactly
+    /// `bytes`, e.g. taken before with `elementBytes`; nil if it is not one.
+    public init?(elementBytes bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= 2, let terminator = bytes[1...].firstIndex(of: 0) else { return nil }
+        let valueStart = terminator + 1
+        guard let size = BSONDocumentView.valueSize(type: bytes[0], in: bytes, at: valueStart), valueStart + size == bytes.count else { return nil }
+        self.init(
+            type: bytes[0], key: UnsafeRawBufferPointer(rebasing: bytes[1..<terminator]),
+            value: UnsafeRawBufferPointer(rebasing: bytes[valueStart...]), valueOffset: valueStart
+        )
+    }
+
+    init(type: UInt8, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, valueOffset: Int) {
+        self.type = type
+        self.key = key
+        self.value = value
+        self.valueOffset = valueOffset
+    }
+
+    /// The whole element as encoded: type byte, key, NUL, value. A request's
+    /// `id` element copied as it is is the reply's `id` element.
+    public var elementBytes: UnsafeRawBufferPointer {
+        guard let key = key.baseAddress, let value = value.baseAddress else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let start = key - 1
+        return UnsafeRawBufferPointer(start: start, count: (value - start) + self.value.count)
+    }
+
     /// The key as a `String` (for messages).
     public var keyString: String { String(decoding: key, as: UTF8.self) }
 

@@ -101,7 +101,34 @@ extension Reply {
         let start = buffer.writerIndex
         buffer.writeInteger(Int32(0), endianness: .little) // patched below
         writeID(id, into: &buffer)
-        buffer.writeStaticString("\u{08}ok\0\u{01}\u{03}result\0")
+        buffer.writeStaticString(successHeadTail)
+        return finishSuccess(startedAt: start, into: &buffer, result: writeResult)
+    }
+
+    /// `writeSuccess(id:into:result:)` with the request's `id` element
+    /// copied as it is (`RequestEnvelope.idElement`: the same bytes as
+    /// writing its value), and the reply's head written in one piece: the
+    /// server's inline path.
+    public static func writeSuccess(idElement: UnsafeRawBufferPointer, into buffer: inout ByteBuffer, result writeResult: (inout ByteBuffer) -> Bool) -> Int? {
+        let start = buffer.writerIndex
+        let tail = successHeadTail.utf8CodeUnitCount
+        let head = 4 + idElement.count + tail
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: head) { out in
+            // The length (patched below), the id element, then `ok: true, result:`.
+            out.storeBytes(of: Int32(0), as: Int32.self)
+            UnsafeMutableRawBufferPointer(rebasing: out[4..<(4 + idElement.count)]).copyMemory(from: idElement)
+            successHeadTail.withUTF8Buffer { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: out[(4 + idElement.count)..<head]).copyMemory(from: UnsafeRawBufferPointer(bytes))
+            }
+            return head
+        }
+        return finishSuccess(startedAt: start, into: &buffer, result: writeResult)
+    }
+
+    /// `ok: true` and the key of `result`, between the `id` and the result document.
+    private static var successHeadTail: StaticString { "\u{08}ok\0\u{01}\u{03}result\0" }
+
+    private static func finishSuccess(startedAt start: Int, into buffer: inout ByteBuffer, result writeResult: (inout ByteBuffer) -> Bool) -> Int? {
         guard writeResult(&buffer) else {
             buffer.moveWriterIndex(to: start)
             return nil

@@ -9,11 +9,28 @@ import BSONCore
 /// requests it answers inline (`ping`, `hello`, a cached `auth.verify`) are
 /// parsed without an allocation. Valid while the frame's bytes are.
 public struct RequestEnvelope {
-    public var id: RequestID
-    public var op: String
+    /// The `id` element as it is in the frame (an int32, an int64 or a
+    /// string of at most `RequestID.maxStringBytes` bytes, checked): a reply
+    /// copies it as it is (`Reply.writeSuccess(idElement:into:result:)`).
+    public var idElement: BSONElementView
+    /// The UTF-8 bytes of `op` (1 to `Request.maxOpBytes`, checked).
+    public var opBytes: UnsafeRawBufferPointer
     /// The `args` document, absent when the request has none.
     public var args: BSONDocumentView?
     public var deadlineMilliseconds: Int64?
+
+    /// The `id` as a value (a string id is copied out of the frame).
+    public var id: RequestID { Self.requestID(idElement) }
+
+    /// `op` as a `String` (no allocation for up to 15 bytes).
+    public var op: String { String(decoding: opBytes, as: UTF8.self) }
+
+    /// The value of an `id` element that passed `parse`.
+    public static func requestID(_ element: BSONElementView) -> RequestID {
+        if let value = element.int32Value { return .int32(value) }
+        if let value = element.int64Value { return .int64(value) }
+        return .string(element.utf8Bytes.map { String(decoding: $0, as: UTF8.self) } ?? "")
+    }
 
     /// The owned request (arguments copied).
     public var request: Request {
@@ -73,19 +90,15 @@ public struct RequestEnvelope {
         if firstEmbeddedNUL != nil, let text = idElement.utf8Bytes, text.contains(0) {
             return .failure(RequestRejection(id: nil, error: WireError(.badRequest, "'id' string contains a NUL byte")))
         }
-        let id: RequestID
-        if let value = idElement.int32Value {
-            id = .int32(value)
-        } else if let value = idElement.int64Value {
-            id = .int64(value)
-        } else if let text = idElement.utf8Bytes {
+        if let text = idElement.utf8Bytes {
             guard text.count <= RequestID.maxStringBytes else {
                 return .failure(RequestRejection(id: nil, error: WireError(.badRequest, "'id' string longer than \(RequestID.maxStringBytes) bytes")))
             }
-            id = .string(String(decoding: text, as: UTF8.self))
-        } else {
+        } else if idElement.integerValue == nil {
             return .failure(RequestRejection(id: nil, error: WireError(.badRequest, "'id' must be an int32, int64 or string, got \(idElement.typeName)")))
         }
+        // Made only for a rejection: an accepted request keeps its id in the frame.
+        var id: RequestID { requestID(idElement) }
         func reject(_ message: String) -> Result<RequestEnvelope, RequestRejection> {
             .failure(RequestRejection(id: id, error: WireError(.badRequest, message)))
         }
@@ -125,6 +138,6 @@ public struct RequestEnvelope {
                 return reject("the envelope contains a NUL byte")
             }
         }
-        return .success(RequestEnvelope(id: id, op: String(decoding: opBytes, as: UTF8.self), args: args, deadlineMilliseconds: deadline))
+        return .success(RequestEnvelope(idElement: idElement, opBytes: opBytes, args: args, deadlineMilliseconds: deadline))
     }
 }

@@ -25,6 +25,36 @@ final class BSONDocumentViewTests: XCTestCase {
         XCTAssertEqual(compared, corpus.valid.count)
     }
 
+    /// An element's whole encoding, taken and read back, on every valid
+    /// document of the corpus: the server keeps a request's `id` this way.
+    func testElementBytesAreTheEncodingAndReadBack() throws {
+        let corpus = try loadCorpus()
+        var elements = 0
+        for test in corpus.valid {
+            let (document, _) = try BSONDocument.validatingSpecification(test.canonicalBSON)
+            document.withView { view in
+                var offset = 4
+                view.forEachElement { element in
+                    let bytes = element.elementBytes
+                    XCTAssertEqual(bytes.baseAddress, view.bytes.baseAddress.map { $0 + offset }, test.name)
+                    offset += bytes.count
+                    let again = BSONElementView(elementBytes: bytes)
+                    XCTAssertEqual(again?.type, element.type, test.name)
+                    XCTAssertEqual(again.map { Array($0.key) }, Array(element.key), test.name)
+                    XCTAssertEqual(again.map { Array($0.value) }, Array(element.value), test.name)
+                    elements += 1
+                    return true
+                }
+                XCTAssertEqual(offset, view.bytes.count - 1, "\(test.name): the elements cover the document")
+            }
+        }
+        XCTAssertGreaterThan(elements, 100)
+        let cut: [UInt8] = [0x10, 0x69, 0x64, 0x00, 1, 0, 0]
+        cut.withUnsafeBytes { XCTAssertNil(BSONElementView(elementBytes: $0), "an int32 of 3 bytes is not an element") }
+        let unterminated: [UInt8] = [0x10, 0x69, 0x64]
+        unterminated.withUnsafeBytes { XCTAssertNil(BSONElementView(elementBytes: $0)) }
+    }
+
     func testValuesReadInPlace() {
         let inner: BSONDocument = ["token": "abc"]
         let document: BSONDocument = ["i": .int32(-7), "l": .int64(1 << 40), "s": "héllo", "d": .document(inner), "b": true]

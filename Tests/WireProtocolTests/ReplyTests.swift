@@ -193,4 +193,23 @@ final class ReplyWriteSuccessTests: XCTestCase {
         _ = Reply.writeSuccess(id: .int64(9), into: &buffer) { $0.writeBSONDocument(pong); return true }
         XCTAssertEqual(buffer, expected)
     }
+
+    func testTheIDElementOfARequestMakesTheSameReply() throws {
+        for id: RequestID in [.int32(-3), .int64(1 << 40), .string(""), .string("a-request-id-longer-than-fifteen-bytes")] {
+            let request = Request(id: id, op: "ping").document
+            let envelope = try request.withView { view in try RequestEnvelope.parse(view).get().idElement.elementBytes.map { $0 } }
+            var expected = ByteBufferAllocator().buffer(capacity: 0)
+            _ = Reply.writeSuccess(id: id, into: &expected) { $0.writeBSONDocument(["pong": true]); return true }
+            var buffer = ByteBufferAllocator().buffer(capacity: 0)
+            buffer.writeString("x")
+            let size = envelope.withUnsafeBytes { idElement in
+                Reply.writeSuccess(idElement: idElement, into: &buffer) { $0.writeBSONDocument(["pong": true]); return true }
+            }
+            XCTAssertEqual(size, expected.readableBytes, "\(id)")
+            XCTAssertEqual(buffer.getBytes(at: 1, length: buffer.readableBytes - 1), Array(expected.readableBytesView), "\(id)")
+            let declined = envelope.withUnsafeBytes { idElement in Reply.writeSuccess(idElement: idElement, into: &buffer) { _ in false } }
+            XCTAssertNil(declined)
+            XCTAssertEqual(buffer.readableBytes, 1 + expected.readableBytes, "a declined result leaves the buffer as it was")
+        }
+    }
 }
