@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BSONCore
 import Logging
 import NIOCore
@@ -13,6 +16,8 @@ public final class Dispatcher: Sendable {
     /// the server looks up once per request and hands back to dispatch it.
     /// A class, so that a request waiting to start holds one reference,
     /// not a copy of the operation's descriptor.
+    /// What the request path reads of it is kept in fields of its own, so
+    /// that answering a request copies no descriptor and no closure.
     public final class Route: Sendable {
         public let index: Int
         let operation: Operation
@@ -20,17 +25,38 @@ public final class Dispatcher: Sendable {
         public let isUnbounded: Bool
         /// The operation answers its common case inline (`answerInline`).
         public let hasInline: Bool
-        public var name: String { operation.name }
+        let inline: InlineHandler?
+        let group: OperationDescriptor.Group
+        public let name: String
+        /// `name`'s UTF-8 bytes, for `route(utf8:)`.
+        let nameBytes: [UInt8]
 
         init(index: Int, operation: Operation) {
             self.index = index
             self.operation = operation
             self.isUnbounded = operation.descriptor.group == .read
             self.hasInline = operation.inline != nil
+            self.inline = operation.inline
+            self.group = operation.descriptor.group
+            self.name = operation.name
+            self.nameBytes = Array(operation.name.utf8)
+        }
+
+        /// Whether `name` is this route's name, given as UTF-8 bytes.
+        public func isNamed(_ name: UnsafeRawBufferPointer) -> Bool {
+            guard name.count == nameBytes.count else { return false }
+            return nameBytes.withUnsafeBytes { mine in
+                guard let base = mine.baseAddress, let other = name.baseAddress else { return name.isEmpty }
+                return memcmp(base, other, name.count) == 0
+            }
         }
     }
 
     private let routes: [String: Route]
+    /// The same routes, for a look-up by bytes.
+    private let routeList: [Route]
+    /// The same routes by their index (`Route.index`).
+    private let routesByIndex: [Route?]
     /// Every operation's descriptor, in registration order (core operations first).
     public let descriptors: [OperationDescriptor]
     public let info: ServerInfo
@@ -70,6 +96,10 @@ public final class Dispatcher: Sendable {
             table[operation.name] = Route(index: index, operation: operation)
         }
         self.routes = table
+        self.routeList = table.values.sorted { $0.index < $1.index }
+        var byIndex = [Route?](repeating: nil, count: names.count)
+        for route in table.values where byIndex.indices.contains(route.index) { byIndex[route.index] = route }
+        self.routesByIndex = byIndex
         self.descriptors = descriptors
         self.info = info
         self.statistics = statistics
@@ -85,6 +115,17 @@ public final class Dispatcher: Sendable {
     /// The route of `op`, if the server has it.
     public func route(_ op: String) -> Route? {
         routes[op]
+    }
+
+    /// The route whose `index` is `index`, if any.
+    public func route(at index: Int) -> Route? {
+        routesByIndex.indices.contains(index) ? routesByIndex[index] : nil
+    }
+
+    /// The route of the operation named by these UTF-8 bytes (an `op` read
+    /// in place), if the server has it: no `String` is made.
+    public func route(utf8 op: UnsafeRawBufferPointer) -> Route? {
+        routeList.first { $0.isNamed(op) }
     }
 
     /// The outcome of a request: a reply now, or one later on `context.eventLoop`.
@@ -134,16 +175,17 @@ public final class Dispatcher: Sendable {
     /// size returned. Otherwise nothing is appended and nil returned: the
     /// request then goes to `dispatch`, which answers every case (a denied
     /// access included, with its log line). Allocates nothing itself.
+    /// The request's `id` is its element as it is in the frame
+    /// (`RequestEnvelope.idElement`), copied into the reply as it is.
     public func answerInline(
-        _ route: Route, id: RequestID, args: BSONDocumentView?, peer: PeerCredentials?,
+        _ route: Route, idElement: UnsafeRawBufferPointer, args: BSONDocumentView?, peer: PeerCredentials?,
         receivedAt: NIODeadline, recorder: ServerStatistics.Recorder, into buffer: inout ByteBuffer
     ) -> Int? {
-        guard let inline = route.operation.inline else { return nil }
-        let group = route.operation.descriptor.group
-        if group != .public {
-            guard access.check(peer, op: route.name, group: group, logger: Self.silent) == nil else { return nil }
+        guard let inline = route.inline else { return nil }
+        if route.group != .public {
+            guard access.check(peer, op: route.name, group: route.group, logger: Self.silent) == nil else { return nil }
         }
-        guard let size = Reply.writeSuccess(id: id, into: &buffer, result: { inline(args, &$0) }) else { return nil }
+        guard let size = Reply.writeSuccess(idElement: idElement, into: &buffer, result: { inline(args, &$0) }) else { return nil }
         recorder.record(index: route.index, failed: false, since: receivedAt)
         return size
     }

@@ -17,14 +17,18 @@ final class DispatcherInlineTests: XCTestCase {
         guard let route = dispatcher.route(op) else { return nil }
         var buffer = ByteBufferAllocator().buffer(capacity: 0)
         let recorder = dispatcher.statistics.recorder(for: loop)
-        let size: Int? = {
+        // The id element as the server finds it in a request.
+        let request = Request(id: id, op: op).document
+        let size: Int? = request.withView { frame in
+            guard case .success(let envelope) = RequestEnvelope.parse(frame) else { return nil }
+            let idElement = envelope.idElement.elementBytes
             guard let args else {
-                return dispatcher.answerInline(route, id: id, args: nil, peer: peer, receivedAt: .now(), recorder: recorder, into: &buffer)
+                return dispatcher.answerInline(route, idElement: idElement, args: nil, peer: peer, receivedAt: .now(), recorder: recorder, into: &buffer)
             }
             return args.withView { view in
-                dispatcher.answerInline(route, id: id, args: view, peer: peer, receivedAt: .now(), recorder: recorder, into: &buffer)
+                dispatcher.answerInline(route, idElement: idElement, args: view, peer: peer, receivedAt: .now(), recorder: recorder, into: &buffer)
             }
-        }()
+        }
         guard let size else {
             XCTAssertEqual(buffer.readableBytes, 0, "\(op): nothing written when declined")
             return nil
@@ -51,6 +55,21 @@ final class DispatcherInlineTests: XCTestCase {
                 XCTAssertEqual(inline(dispatcher, op, BSONDocument(), id: id), expected, "\(op) with empty args")
             }
         }
+    }
+
+    func testRoutesAreFoundByNameBytesAndIndexAlike() {
+        let dispatcher = Dispatcher(info: ServerInfo(storeKind: "sqlite"), operations: [])
+        for name in ["ping", "hello", "describe", "stats"] {
+            let route = dispatcher.route(name)
+            XCTAssertNotNil(route, name)
+            Array(name.utf8).withUnsafeBytes { XCTAssertTrue(dispatcher.route(utf8: $0) === route, name) }
+            XCTAssertTrue(route.flatMap { dispatcher.route(at: $0.index) } === route, name)
+        }
+        for name in ["pin", "pingg", "PING", ""] {
+            Array(name.utf8).withUnsafeBytes { XCTAssertNil(dispatcher.route(utf8: $0), name) }
+        }
+        XCTAssertNil(dispatcher.route(at: -1))
+        XCTAssertNil(dispatcher.route(at: 10_000))
     }
 
     func testArgumentsAreLeftToTheGeneralPath() {
