@@ -42,12 +42,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
     typealias Machine = ConnectionStateMachine<PendingRequest>
 
     /// A request decoded at the head of the input, waiting to be dispatched:
-    /// its frame stays the first `frameLength` bytes of `input` until then.
+    /// its frame stays the first `frameLength` bytes of `input` until then,
+    /// and its fields are places in that frame. Plain numbers only, so that
+    /// passing it through the machine copies bytes and counts no reference.
     struct PendingRequest {
-        var id: RequestID
-        var op: String
-        /// Nil for an operation the server does not have (UNKNOWN_OP).
-        var route: Dispatcher.Route?
+        /// The `id` element (type, key, value), copied as it is into the reply.
+        var idElement: Range<Int>
+        /// The UTF-8 bytes of `op`.
+        var op: Range<Int>
+        /// The operation's index in the dispatcher (`Dispatcher.route(at:)`);
+        /// nil for one the server does not have (UNKNOWN_OP).
+        var route: Int?
         var frameLength: Int
         /// Where `args` is in the frame, if the request has them.
         var args: Range<Int>?
@@ -64,6 +69,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private let who: String
     private let pool: BufferPool
     private var recorder: ServerStatistics.Recorder?
+    /// The route of the last request decoded: a connection mostly sends one
+    /// operation again and again, found then without a look-up.
+    private var lastRoute: Dispatcher.Route?
 
     private var machine: Machine
     /// Bytes read and not yet consumed: the frame of a decoded request not
@@ -85,6 +93,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var waiter: MemoryBudget.Waiter?
     private var pumping = false
     private var pumpAgain = false
+    /// When the current turn of `pump` began: the time of what the turn
+    /// finishes inline, for the machine (whose times are timeouts of seconds).
+    private var turnStarted: NIODeadline
 
     init(
         dispatcher: Dispatcher, budget: MemoryBudget, pool: BufferPool, connectionID: UInt64, peer: PeerCredentials?,
@@ -98,6 +109,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         self.peer = peer
         self.machine = Machine(limits: limits, maximumFrameBytes: maximumFrameBytes, frameLimitReason: frameLimitReason, now: now)
         self.framesReceivedAt = now
+        self.turnStarted = now
         self.who = "conn \(connectionID), uid \(peer.map { String($0.uid) } ?? "-")"
         var logger = logger
         logger[metadataKey: "conn"] = "\(connectionID)"
@@ -241,6 +253,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             // One reading of the clock per turn: the machine's times are
             // timeouts of seconds, a turn takes microseconds.
             let now = context.eventLoop.now
+            turnStarted = now
             while let action = machine.next(now: now) {
                 perform(action, context: context)
             }
@@ -310,7 +323,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private enum Head {
         case invalid(FrameError)
         case rejected(RequestRejection)
-        case request(PendingRequest)
+        case request(PendingRequest, unbounded: Bool)
     }
 
     /// Decodes the frame at the head of the input (the machine knows it is
@@ -332,16 +345,23 @@ final class ConnectionHandler: ChannelDuplexHandler {
             case .failure(let rejection):
                 return (length, .rejected(rejection))
             case .success(let envelope):
-                var args: Range<Int>?
-                if let view = envelope.args, let base = frame.baseAddress, let start = view.bytes.baseAddress {
-                    let offset = start - base
-                    args = offset..<(offset + view.bytes.count)
+                guard let base = frame.baseAddress else { return nil }
+                func place(_ bytes: UnsafeRawBufferPointer) -> Range<Int> {
+                    let offset = bytes.baseAddress.map { $0 - base } ?? 0
+                    return offset..<(offset + bytes.count)
+                }
+                let route: Dispatcher.Route?
+                if let last = lastRoute, last.isNamed(envelope.opBytes) {
+                    route = last
+                } else {
+                    route = dispatcher.route(utf8: envelope.opBytes)
+                    if route != nil { lastRoute = route }
                 }
                 let pending = PendingRequest(
-                    id: envelope.id, op: envelope.op, route: dispatcher.route(envelope.op),
-                    frameLength: length, args: args, deadlineMilliseconds: envelope.deadlineMilliseconds
+                    idElement: place(envelope.idElement.elementBytes), op: place(envelope.opBytes), route: route?.index,
+                    frameLength: length, args: envelope.args.map { place($0.bytes) }, deadlineMilliseconds: envelope.deadlineMilliseconds
                 )
-                return (length, .request(pending))
+                return (length, .request(pending, unbounded: route?.isUnbounded ?? false))
             }
         }
         guard let decoded else {
@@ -363,30 +383,30 @@ final class ConnectionHandler: ChannelDuplexHandler {
             )
             let written = write(.failure(id: rejection.id, error: rejection.error), context: context)
             machine.requestFinished(ticket, replyBytes: written, now: context.eventLoop.now)
-        case .request(let pending):
+        case .request(let pending, let unbounded):
             headBytes = decoded.length
-            machine.headDecoded(pending, size: decoded.length, unbounded: pending.route?.isUnbounded ?? false)
+            machine.headDecoded(pending, size: decoded.length, unbounded: unbounded)
         }
     }
 
     private func dispatch(_ pending: PendingRequest, ticket: Machine.Ticket, context: ChannelHandlerContext) {
-        if let route = pending.route, route.hasInline, let written = answerInline(pending, route: route, context: context) {
+        let route = pending.route.flatMap { dispatcher.route(at: $0) }
+        if let route, route.hasInline, let written = answerInline(pending, route: route) {
             consumeInput(pending.frameLength)
             headBytes = 0
-            machine.requestFinished(ticket, replyBytes: written, now: context.eventLoop.now)
+            machine.requestFinished(ticket, replyBytes: written, now: turnStarted)
             return
         }
         // The general path: the request is copied out of the input.
-        let args: BSONDocument = input.flatMap { buffer in
-            pending.args.flatMap { range in
-                buffer.withUnsafeReadableBytes { raw in
-                    range.upperBound <= raw.count ? BSONDocument(copying: BSONDocumentView(unsafeValidatedBytes: UnsafeRawBufferPointer(rebasing: raw[range]))) : nil
-                }
-            }
-        } ?? BSONDocument()
+        guard let request = input?.withUnsafeReadableBytes({ raw in Self.request(pending, in: raw) }) else {
+            // Cannot happen: the frame stays in the input until this point.
+            consumeInput(pending.frameLength)
+            headBytes = 0
+            finished(.failure(id: nil, error: WireError(.internalError, "internal error: the request is not in the input buffer")), op: "-", ticket: ticket, context: context)
+            return
+        }
         consumeInput(pending.frameLength)
         headBytes = 0
-        let request = Request(id: pending.id, op: pending.op, args: args, deadlineMilliseconds: pending.deadlineMilliseconds)
         let requestContext = RequestContext(
             eventLoop: context.eventLoop,
             logger: logger,
@@ -395,7 +415,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             deadline: request.deadlineMilliseconds.map { framesReceivedAt + .milliseconds($0) },
             peer: peer
         )
-        switch dispatcher.dispatch(request, route: pending.route, context: requestContext, recorder: recorder) {
+        switch dispatcher.dispatch(request, route: route, context: requestContext, recorder: recorder) {
         case .reply(let reply):
             finished(reply, op: request.op, ticket: ticket, context: context)
         case .pending(let future):
@@ -418,19 +438,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// The reply of an inline operation, written from the frame where it is
     /// (the first bytes of the input); its size, or nil when the general path
     /// must answer (also for a reply larger than the largest message).
-    private func answerInline(_ pending: PendingRequest, route: Dispatcher.Route, context: ChannelHandlerContext) -> Int? {
+    private func answerInline(_ pending: PendingRequest, route: Dispatcher.Route) -> Int? {
         guard let recorder, machine.isClosed == false else { return nil }
         if output == nil { output = pool.take(capacity: 512) }
         let start = output?.writerIndex ?? 0
         let written: Int? = input?.withUnsafeReadableBytes { raw in
-            guard pending.frameLength <= raw.count else { return nil }
+            guard pending.frameLength <= raw.count, pending.idElement.upperBound <= pending.frameLength else { return nil }
             var args: BSONDocumentView?
             if let range = pending.args {
                 guard range.upperBound <= pending.frameLength else { return nil }
                 args = BSONDocumentView(unsafeValidatedBytes: UnsafeRawBufferPointer(rebasing: raw[range]))
             }
             return dispatcher.answerInline(
-                route, id: pending.id, args: args, peer: peer, receivedAt: framesReceivedAt, recorder: recorder, into: &output!
+                route, idElement: UnsafeRawBufferPointer(rebasing: raw[pending.idElement]), args: args, peer: peer,
+                receivedAt: framesReceivedAt, recorder: recorder, into: &output!
             )
         }
         guard let written else { return nil }
@@ -439,6 +460,21 @@ final class ConnectionHandler: ChannelDuplexHandler {
             return nil
         }
         return written
+    }
+
+    /// The request of `pending` as an owned value, read from its frame at
+    /// the front of `input` (`raw`); nil if the frame is not there.
+    private static func request(_ pending: PendingRequest, in raw: UnsafeRawBufferPointer) -> Request? {
+        guard pending.frameLength <= raw.count, pending.idElement.upperBound <= pending.frameLength, pending.op.upperBound <= pending.frameLength else { return nil }
+        guard let idElement = BSONElementView(elementBytes: UnsafeRawBufferPointer(rebasing: raw[pending.idElement])) else { return nil }
+        let id = RequestEnvelope.requestID(idElement)
+        var args = BSONDocument()
+        if let range = pending.args {
+            guard range.upperBound <= pending.frameLength else { return nil }
+            args = BSONDocument(copying: BSONDocumentView(unsafeValidatedBytes: UnsafeRawBufferPointer(rebasing: raw[range])))
+        }
+        let op = String(decoding: UnsafeRawBufferPointer(rebasing: raw[pending.op]), as: UTF8.self)
+        return Request(id: id, op: op, args: args, deadlineMilliseconds: pending.deadlineMilliseconds)
     }
 
     private func finished(_ reply: Reply, op: String, ticket: Machine.Ticket, context: ChannelHandlerContext) {

@@ -19,6 +19,28 @@ final class ConnectionHandlerTests: XCTestCase {
         XCTAssertEqual(connection.budget.used, 0)
     }
 
+    /// Inline answers copy the request's `id` element into the reply; the
+    /// general path (an unknown op, `describe`) reads it out of the frame.
+    func testEveryKindOfIDComesBackAsSentOnBothPaths() throws {
+        let connection = try EmbeddedConnection()
+        let ids: [RequestID] = [.int32(-5), .int64(1 << 40), .string("r"), .string("a-request-id-longer-than-fifteen-bytes-" + String(repeating: "x", count: 40))]
+        var requests: [BSONDocument] = []
+        for id in ids {
+            for op in ["ping", "hello", "describe", "no.such.op"] {
+                requests.append(RequestBuilder.request(id: id.bsonValue, op: op))
+            }
+        }
+        try connection.send(requests.flatMap(\.bytes))
+        let replies = try connection.drainReplies()
+        XCTAssertEqual(replies.count, requests.count)
+        for (index, id) in ids.enumerated() {
+            let mine = replies[(index * 4)..<(index * 4 + 4)]
+            XCTAssertEqual(mine.map(\.replyID), Array(repeating: id.bsonValue, count: 4), "\(id)")
+            XCTAssertEqual(mine.map { $0["ok"] }, [.bool(true), .bool(true), .bool(true), .bool(false)], "\(id)")
+            XCTAssertEqual(mine.last?.errorCode, "UNKNOWN_OP")
+        }
+    }
+
     func testInlineRepliesStopAtTheUnsentBudgetUntilTheClientReads() throws {
         let connection = try EmbeddedConnection(limits: EmbeddedConnection.limits(maxUnsentBytes: 20_000))
         let describe = RequestBuilder.request(id: 1, op: "describe")
