@@ -48,6 +48,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Threads for blocking store work (SQLite calls).")
     var workerThreads: Int = max(2, System.coreCount)
 
+    @Option(name: .long, help: "Event-loop threads serving connections (default: one per core).")
+    var eventLoops: Int?
+
     @Option(name: .long, help: "Largest frame accepted or sent, in bytes (1024 to 67108864).")
     var maxMessageBytes: Int = BSONFrameDecoder.defaultMaximumFrameBytes
 
@@ -98,6 +101,7 @@ struct DaemonCommand: AsyncParsableCommand {
         guard (1...100_000).contains(maxPage) else { throw ValidationError("--max-page must be between 1 and 100000") }
         guard (1...3600).contains(mongoStartupTimeout) else { throw ValidationError("--mongo-startup-timeout must be between 1 and 3600 seconds") }
         guard (1...256).contains(workerThreads) else { throw ValidationError("--worker-threads must be between 1 and 256") }
+        if let eventLoops, !(1...256).contains(eventLoops) { throw ValidationError("--event-loops must be between 1 and 256") }
         guard (1...65_536).contains(maxInFlight) else { throw ValidationError("--max-in-flight must be between 1 and 65536") }
         guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 1000000") }
         guard (1...1_000_000).contains(maxConnectionsPerUid) else { throw ValidationError("--max-connections-per-uid must be between 1 and 1000000") }
@@ -215,7 +219,7 @@ struct DaemonCommand: AsyncParsableCommand {
 
         // Trapped now, before READY=1: a SIGHUP from then on waits for the reload service.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoops ?? System.coreCount)
         let server = DeltaStoreServer(
             configuration: ServerConfiguration(
                 socketPath: socketPath,
