@@ -77,6 +77,9 @@ struct ReportCommand: ParsableCommand {
         Target(name: "ping C=50,P=1 ÷ SwiftNIO echo (no target)", numerator: ("ping.c50p1", "requests_per_s"), denominator: ("echo.c50p1", "requests_per_s"), bound: 0, comparison: .atLeast),
         Target(name: "ping C=50,P=16 ÷ SwiftNIO echo (no target)", numerator: ("ping.c50p16", "requests_per_s"), denominator: ("echo.c50p16", "requests_per_s"), bound: 0, comparison: .atLeast),
         Target(name: "ping C=50,P=16 ÷ C echo (no target)", numerator: ("ping.c50p16", "requests_per_s"), denominator: ("cecho.c50p16", "requests_per_s"), bound: 0, comparison: .atLeast),
+        Target(name: "heap allocations per ping (inline path; counted)", numerator: ("alloc.ping", "allocs_per_request"), denominator: nil, bound: 0.01, comparison: .atMost),
+        Target(name: "heap allocations per hello (inline path; counted)", numerator: ("alloc.hello", "allocs_per_request"), denominator: nil, bound: 0.01, comparison: .atMost),
+        Target(name: "heap allocations per cached auth.verify (inline path; counted)", numerator: ("alloc.auth.verify", "allocs_per_request"), denominator: nil, bound: 0.01, comparison: .atMost),
         Target(name: "ticks.insert rows/s ÷ in-process", numerator: ("insert.daemon", "rows_per_s"), denominator: ("insert.store", "rows_per_s"), bound: 0.8, comparison: .atLeast),
         Target(name: "ticks.query latest 100 ÷ in-process", numerator: ("latest.daemon", "requests_per_s"), denominator: ("latest.store", "requests_per_s"), bound: 0.7, comparison: .atLeast),
         Target(name: "ticks.query 1-min range ÷ in-process (no target)", numerator: ("range.daemon", "requests_per_s"), denominator: ("range.store", "requests_per_s"), bound: 0, comparison: .atLeast),
@@ -172,6 +175,7 @@ struct ReportCommand: ParsableCommand {
 
     static func number(_ value: Double) -> String {
         if value == value.rounded() { return String(Int(value)) }
+        if abs(value) < 0.1 { return String(format: "%.3f", value) }
         if abs(value) >= 10 || value * 10 == (value * 10).rounded() { return String(format: "%.1f", value) }
         return String(format: "%.2f", value)
     }
