@@ -57,15 +57,14 @@ extension BSONDocument {
             }
             let type = iter.type
             if type == BSON_TYPE_DOCUMENT || type == BSON_TYPE_ARRAY, !isArray || intoArrayElements {
-                let child = LibBSONIterator()
-                // A document that passed validation always recurses; nothing to check otherwise.
-                if iter.recurse(into: child) {
+                let found: MisnumberedArray? = LibBSONIterator.withNew { child in
+                    // A document that passed validation always recurses; nothing to check otherwise.
+                    guard iter.recurse(into: child) else { return nil }
                     path.append(iter.key)
-                    if let found = firstMisnumbered(child, path: &path, isArray: type == BSON_TYPE_ARRAY, intoArrayElements: intoArrayElements) {
-                        return found
-                    }
-                    path.removeLast()
+                    defer { path.removeLast() }
+                    return firstMisnumbered(child, path: &path, isArray: type == BSON_TYPE_ARRAY, intoArrayElements: intoArrayElements)
                 }
+                if let found { return found }
             }
             position += 1
         }
