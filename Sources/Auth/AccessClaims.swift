@@ -59,6 +59,51 @@ public struct AccessClaims: JWTPayload, Equatable {
         self.sessionID = sessionID
     }
 
+    /// Reads the claims of a token whose signature checked, with the types of
+    /// PROTOCOL.md §14.3.2 and nothing looser: every string claim a JSON
+    /// string, `aud` a string or an array of strings, `iat` and `exp` (and
+    /// `nbf` when present) JSON integers — `1.0`, `1e3`, `"1"` or a number
+    /// outside `Int64` are refused. Claims this server does not know are
+    /// ignored (the claims may grow). The reason names the claim, never its value.
+    init(strict json: StrictJSON) throws(AuthError) {
+        guard case .object = json else { throw .tokenInvalid("the claims are not a JSON object") }
+        func string(_ name: String) throws(AuthError) -> String {
+            guard let value = json[name] else { throw .tokenInvalid("claim '\(name)' is missing") }
+            guard case .string(let text) = value else { throw .tokenInvalid("claim '\(name)' is \(value.typeName), not a string") }
+            return text
+        }
+        func integer(_ name: String) throws(AuthError) -> Int64? {
+            guard let value = json[name] else { return nil }
+            guard case .integer(let number) = value else {
+                throw .tokenInvalid("claim '\(name)' is \(value.typeName), not an integer (seconds since the epoch)")
+            }
+            return number
+        }
+        let audience: [String]
+        switch json["aud"] {
+        case .string(let single)?:
+            audience = [single]
+        case .array(let values)?:
+            var names: [String] = []
+            for value in values {
+                guard case .string(let name) = value else { throw .tokenInvalid("claim 'aud' holds \(value.typeName), not only strings") }
+                names.append(name)
+            }
+            audience = names
+        case let other?:
+            throw .tokenInvalid("claim 'aud' is \(other.typeName), not a string or an array of strings")
+        case nil:
+            throw .tokenInvalid("claim 'aud' is missing")
+        }
+        guard let issuedAt = try integer("iat") else { throw .tokenInvalid("claim 'iat' is missing") }
+        guard let expiresAt = try integer("exp") else { throw .tokenInvalid("claim 'exp' is missing") }
+        self.init(
+            subject: try string("sub"), userID: try string("user_id"), email: try string("email"), issuedAt: issuedAt,
+            notBefore: try integer("nbf"), expiresAt: expiresAt, tokenID: try string("jti"), issuer: try string("iss"),
+            audience: AudienceClaim(value: audience), type: try string("typ"), sessionID: try string("sid")
+        )
+    }
+
     /// Intentionally empty: jwt-kit calls this after checking the signature,
     /// but the claims are checked by `TokenService.verify` against its
     /// injectable clock and configuration, with one error code per failure.

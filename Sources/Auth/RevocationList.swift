@@ -40,7 +40,7 @@ public final class RevocationList: Sendable {
 
     /// Forgets families revoked more than `retention` before `now`.
     public func prune(now: Int64) {
-        let horizon = now - retentionMilliseconds
+        let horizon = now.saturatingSubtract(retentionMilliseconds)
         families.withLockedValue { table in
             table = table.filter { $0.value >= horizon }
         }
@@ -48,7 +48,7 @@ public final class RevocationList: Sendable {
 
     /// Merges the families the store knows were revoked within the retention.
     public func load(from sessions: any SessionRepository, now: Int64) async throws {
-        merge(try await sessions.revokedFamilies(since: now - retentionMilliseconds))
+        merge(try await sessions.revokedFamilies(since: now.saturatingSubtract(retentionMilliseconds)))
         prune(now: now)
     }
 

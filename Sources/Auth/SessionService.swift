@@ -74,7 +74,12 @@ public final class SessionService: Sendable {
     public let throttle: LoginThrottle
     public let revocations: RevocationList
     public let settings: SessionSettings
+    /// The bcrypt costs stored, for the dummy and the padding of failed logins.
+    public let census: HashCostCensus
+    public let timing: LoginTiming
     private let clock: AuthClock
+    /// Re-hashes running off the reply path, by user id (one per user at a time).
+    private let rehashes = NIOLockedValueBox<[String: Task<Void, Never>]>([:])
 
     struct Rotation: Sendable {
         let tokens: SessionTokens
@@ -101,7 +106,8 @@ public final class SessionService: Sendable {
 
     public init(
         store: any AuthStore, hasher: PasswordHasher, tokens: TokenService, throttle: LoginThrottle,
-        revocations: RevocationList, settings: SessionSettings = SessionSettings(), clock: AuthClock = .system
+        revocations: RevocationList, settings: SessionSettings = SessionSettings(), census: HashCostCensus? = nil,
+        timing: LoginTiming = LoginTiming(), clock: AuthClock = .system
     ) {
         self.users = store.users
         self.sessions = store.sessions
@@ -110,6 +116,8 @@ public final class SessionService: Sendable {
         self.throttle = throttle
         self.revocations = revocations
         self.settings = settings
+        self.census = census ?? HashCostCensus(configuredCost: hasher.cost)
+        self.timing = timing
         self.clock = clock
     }
 
@@ -123,6 +131,7 @@ public final class SessionService: Sendable {
         let user = User(id: BSONObjectID().hex, email: email.value, name: name, passwordHash: hash, createdAt: now, updatedAt: now)
         do {
             try await users.create(user)
+            census.added(cost: hasher.cost)
         } catch StoreError.conflict {
             logger.info("auth: register refused: email taken", metadata: ["event": "register_conflict", "email_ref": "\(RefreshToken.logReference(email.value))"])
             throw AuthError.emailTaken
@@ -132,54 +141,88 @@ public final class SessionService: Sendable {
         return LoginResult(user: user, tokens: tokens)
     }
 
-    /// Checks the password and starts a session. Unknown email and wrong
-    /// password both throw `AuthError.invalidCredentials` after the same
-    /// bcrypt work; a throttled attempt throws `rateLimited` before any.
-    public func login(email: EmailAddress, password: String, peer: UInt32?, logger: Logger) async throws -> LoginResult {
+    /// Checks the password and starts a session.
+    ///
+    /// The attempt is admitted by the throttle (which reserves its place)
+    /// before any store read or bcrypt work; a refused one throws
+    /// `rateLimited` at once. Unknown email and wrong password both throw
+    /// `AuthError.invalidCredentials`, after a check of the same kind (the
+    /// unknown email against a dummy hash of the census's modal cost) and the
+    /// same padding (`LoginTiming`). A stored hash of another cost than the
+    /// configured one is re-hashed after the reply, off its path.
+    public func login(email: EmailAddress, password: String, origin: LoginOrigin, logger: Logger) async throws -> LoginResult {
         let account = email.value
-        if case .limited(let wait) = throttle.check(account: account, peer: peer) {
+        let attempt: LoginThrottle.Attempt
+        switch throttle.begin(account: account, origin: origin) {
+        case .limited(let wait):
             logger.notice("auth: login throttled", metadata: ["event": "login_throttled", "email_ref": "\(RefreshToken.logReference(account))", "retry_after_ms": "\(wait)"])
             throw AuthError.rateLimited(retryAfterMilliseconds: wait)
+        case .admitted(let admitted):
+            attempt = admitted
         }
+        // Settled by fail() or succeed() below; an error thrown before a
+        // verdict returns the reservation. (The defer also keeps the attempt
+        // alive until here: ARC may end an object's life after its last use.)
+        defer { attempt.abandon() }
         let found = try await users.find(email: account)
-        let matched: Bool
+        let check: PasswordHasher.Check
         if let found {
-            matched = try await hasher.verify(password, against: found.passwordHash)
+            check = try await hasher.check(password, against: found.passwordHash)
+            if let cost = check.cost { census.observe(cost: cost) }
         } else {
-            try await hasher.verifyUnknownUser(password)
-            matched = false
+            check = try await hasher.checkUnknownUser(password, cost: census.modalCost)
         }
-        guard matched, var user = found else {
-            throttle.recordFailure(account: account, peer: peer)
+        guard check.matched, let user = found else {
+            attempt.fail()
             var metadata: Logger.Metadata = ["event": "login_failed", "email_ref": "\(RefreshToken.logReference(account))"]
             metadata["reason"] = found == nil ? "unknown_email" : "wrong_password"
             if let found { metadata["user_id"] = "\(found.id)" }
             logger.notice("auth: login failed", metadata: metadata)
+            let pause = timing.padding(afterCheckOf: check.nanoseconds, census: census, timings: hasher.timings)
+            if pause > 0 { try? await Task.sleep(nanoseconds: UInt64(pause)) }
             throw AuthError.invalidCredentials
         }
-        throttle.recordSuccess(account: account, peer: peer)
+        attempt.succeed()
         if hasher.needsRehash(user.passwordHash) {
-            user = await upgradeHash(of: user, password: password, logger: logger)
+            scheduleRehash(of: user, password: password, logger: logger)
         }
         let tokens = try await startSession(for: user)
         logger.info("auth: login ok", metadata: ["event": "login", "user_id": "\(user.id)", "session": "\(tokens.access.claims.sessionID)"])
         return LoginResult(user: user, tokens: tokens)
     }
 
-    /// Stores a hash at the configured cost; a failure is logged, not fatal to the login.
-    private func upgradeHash(of user: User, password: String, logger: Logger) async -> User {
-        let oldCost = PasswordHasher.cost(of: user.passwordHash).map(String.init) ?? "non-bcrypt"
+    /// Stores a hash at the configured cost, in a task of its own after the
+    /// login answered (one per user at a time); a failure is logged and the
+    /// old hash stays, to be replaced at a later login.
+    private func scheduleRehash(of user: User, password: String, logger: Logger) {
+        rehashes.withLockedValue { running in
+            guard running[user.id] == nil else { return }
+            running[user.id] = Task {
+                await self.upgradeHash(of: user, password: password, logger: logger)
+                _ = self.rehashes.withLockedValue { $0.removeValue(forKey: user.id) }
+            }
+        }
+    }
+
+    private func upgradeHash(of user: User, password: String, logger: Logger) async {
+        let oldCost = PasswordHasher.cost(of: user.passwordHash)
         do {
             let newHash = try await hasher.hash(password)
-            guard try await users.updatePasswordHash(userID: user.id, hash: newHash, at: clock.nowMilliseconds) else { return user }
-            var upgraded = user
-            upgraded.passwordHash = newHash
-            logger.info("auth: password hash upgraded", metadata: ["event": "rehash", "user_id": "\(user.id)", "from_cost": "\(oldCost)", "to_cost": "\(hasher.cost)"])
-            return upgraded
+            guard try await users.updatePasswordHash(userID: user.id, hash: newHash, at: clock.nowMilliseconds) else { return }
+            census.moved(from: oldCost, to: hasher.cost)
+            logger.info(
+                "auth: password hash upgraded",
+                metadata: ["event": "rehash", "user_id": "\(user.id)", "from_cost": "\(oldCost.map(String.init) ?? "non-bcrypt")", "to_cost": "\(hasher.cost)"]
+            )
         } catch {
             logger.warning("auth: password hash upgrade failed; keeping the old hash", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
-            return user
         }
+    }
+
+    /// Waits for the re-hashes started so far (tests, shutdown).
+    public func finishRehashes() async {
+        let running = rehashes.withLockedValue { Array($0.values) }
+        for task in running { await task.value }
     }
 
     /// A new family with its first refresh token, and an access token for it.
@@ -188,7 +231,7 @@ public final class SessionService: Sendable {
         let refresh = RefreshToken.generate()
         let session = Session(
             id: SecureRandom.hexID(), userID: user.id, familyID: SecureRandom.hexID(), tokenHash: RefreshToken.hash(refresh),
-            createdAt: now, expiresAt: now + settings.refreshTokenLifetime
+            createdAt: now, expiresAt: now.saturatingAdd(settings.refreshTokenLifetime)
         )
         try await sessions.create(session)
         let access = try await tokens.issue(userID: user.id, email: user.email, sessionID: session.familyID)
@@ -257,7 +300,7 @@ public final class SessionService: Sendable {
         let refresh = RefreshToken.generate()
         let successor = Session(
             id: SecureRandom.hexID(), userID: user.id, familyID: session.familyID, tokenHash: RefreshToken.hash(refresh),
-            createdAt: now, expiresAt: now + settings.refreshTokenLifetime
+            createdAt: now, expiresAt: now.saturatingAdd(settings.refreshTokenLifetime)
         )
         guard try await sessions.rotate(id: session.id, to: successor, at: now) else {
             // Rotated or revoked by someone else between the read and the write.
@@ -278,7 +321,7 @@ public final class SessionService: Sendable {
     /// A rotated token presented again: the grace-window answer, or reuse.
     private func rotatedAgain(_ session: Session, key: String, peer: UInt32?, now: Int64, logger: Logger) async throws -> Rotation {
         let rotatedAt = session.rotatedAt ?? now
-        let withinGrace = now - rotatedAt <= settings.graceWindow
+        let withinGrace = now.saturatingSubtract(rotatedAt) <= settings.graceWindow
         let entry = grace.withLockedValue { $0[key] }
         if withinGrace, let entry {
             if entry.peer == peer, let successor = try await sessions.find(id: entry.rotation.successorID), successor.isCurrent {
@@ -313,7 +356,7 @@ public final class SessionService: Sendable {
         let limit = settings.graceCacheLimit
         grace.withLockedValue { table in
             if table.count >= limit {
-                table = table.filter { now - $0.value.rotatedAt <= window }
+                table = table.filter { now.saturatingSubtract($0.value.rotatedAt) <= window }
             }
             if table.count < limit {
                 table[key] = GraceEntry(rotation: rotation, rotatedAt: now, peer: peer)
@@ -367,18 +410,21 @@ public final class SessionService: Sendable {
 
     // MARK: Housekeeping
 
-    /// Merges revocations made by other processes on the same store, prunes
-    /// the list and the grace cache, and deletes sessions expired for a day.
+    /// Merges every revocation of the retention window made by other
+    /// processes on the same store (the full reload behind the fast
+    /// `RevocationWatcher`), prunes the list and the grace cache, re-reads
+    /// the hash-cost census when due, and deletes sessions expired for a day.
     public func maintain(logger: Logger) async {
         let now = clock.nowMilliseconds
         do {
             try await revocations.load(from: sessions, now: now)
-            let deleted = try await sessions.deleteExpired(before: now - 24 * 3600 * 1000)
+            try await census.refresh(from: users, now: now)
+            let deleted = try await sessions.deleteExpired(before: now.saturatingSubtract(24 * 3600 * 1000))
             if deleted > 0 { logger.info("auth: removed \(deleted) session\(deleted == 1 ? "" : "s") expired for more than a day", metadata: ["count": "\(deleted)"]) }
         } catch {
             logger.warning("auth: session housekeeping failed (tried again at its next run): \(error)", metadata: ["error": "\(error)"])
         }
         let window = settings.graceWindow
-        grace.withLockedValue { table in table = table.filter { now - $0.value.rotatedAt <= window } }
+        grace.withLockedValue { table in table = table.filter { now.saturatingSubtract($0.value.rotatedAt) <= window } }
     }
 }

@@ -43,7 +43,7 @@ public struct IssuedAccessToken: Sendable {
     public let claims: AccessClaims
     public let kid: String
     /// `exp` in milliseconds since the epoch (for BSON datetimes).
-    public var expiresAtMilliseconds: Int64 { claims.expiresAt * 1000 }
+    public var expiresAtMilliseconds: Int64 { claims.expiresAt.saturatingMultiply(1000) }
 }
 
 /// An access token that passed every check (revocation is the session
@@ -68,14 +68,17 @@ public struct VerifiedAccessToken: Sendable, Equatable {
 ///
 /// Verification follows RFC 8725. Before any key is used the token must be
 /// three non-empty base64url parts (no padding, at most 8 KiB) and its header
-/// must say `alg: "HS256"` (an explicit allowlist: `none`, HS384, RS256 and
-/// everything else are refused), `typ` absent or `JWT`, no `crit`, and a
-/// `kid` that is in the ring. The HMAC-SHA256 of `header.claims` under that
-/// key is then compared with the signature (in constant time) and only then
-/// are the claims decoded and checked: `typ` is `access`, `iss` and `aud` match,
-/// `sub` equals `user_id`, `iat` and `nbf` are not in the future (beyond
-/// `leeway`), the lifetime `exp - iat` is positive and no longer than this
-/// server issues (plus `leeway`), and `exp` has not passed.
+/// must be a JSON object saying `alg: "HS256"` (an explicit allowlist: `none`,
+/// HS384, RS256 and everything else are refused), `typ: "JWT"` exactly, no
+/// `crit`, and a `kid` that is in the ring. The HMAC-SHA256 of
+/// `header.claims` under that key is then compared with the signature (in
+/// constant time) and only then are the claims read (`StrictJSON`, with the
+/// types of PROTOCOL.md §14.3.2: `iat`, `exp`, `nbf` JSON integers) and
+/// checked: `typ` is `access`, `iss` and `aud` match, `sub` equals `user_id`,
+/// `iat` and `nbf` are not in the future (beyond `leeway`), the lifetime
+/// `exp - iat` is positive and no longer than this server issues (plus
+/// `leeway`), and `exp` has not passed. The times may be any `Int64`: every
+/// sum and difference of them saturates, so none can trap.
 ///
 /// Every failure is `AuthError.tokenInvalid` except a passed `exp`
 /// (`tokenExpired`).
@@ -103,7 +106,7 @@ public final class TokenService: Sendable {
     public func issue(userID: String, email: String, sessionID: String) async throws -> IssuedAccessToken {
         let now = clock.nowSeconds
         let claims = AccessClaims(
-            subject: userID, userID: userID, email: email, issuedAt: now, expiresAt: now + settings.accessTokenLifetime,
+            subject: userID, userID: userID, email: email, issuedAt: now, expiresAt: now.saturatingAdd(settings.accessTokenLifetime),
             tokenID: Base64URL.encode(SecureRandom.bytes(16)), issuer: settings.issuer,
             audience: AudienceClaim(value: [settings.audience]), type: AccessClaims.accessType, sessionID: sessionID
         )
@@ -114,13 +117,6 @@ public final class TokenService: Sendable {
         header.typ = "JWT"
         let token = try await snapshot.collection.sign(claims, kid: JWKIdentifier(string: kid), header: header)
         return IssuedAccessToken(token: token, claims: claims, kid: kid)
-    }
-
-    private struct Header: Decodable {
-        var alg: String?
-        var typ: String?
-        var kid: String?
-        var crit: [String]?
     }
 
     /// Checks `token` as described above. Synchronous and cheap (two small
@@ -148,15 +144,15 @@ public final class TokenService: Sendable {
             throw .tokenInvalid("not base64url (only A-Z a-z 0-9 - _ and no padding)")
         }
         guard !parts[0].isEmpty, !parts[1].isEmpty else { throw .tokenInvalid("empty header or claims") }
-        guard let headerJSON = Base64URL.decode(bytes: parts[0]), let header = try? JSONDecoder().decode(Header.self, from: Data(headerJSON)) else {
+        guard let headerJSON = Base64URL.decode(bytes: parts[0]), let header = try? StrictJSON.parse(headerJSON), case .object = header else {
             throw .tokenInvalid("the header is not a base64url JSON object")
         }
-        guard header.alg == TokenSettings.algorithm else {
-            throw .tokenInvalid("algorithm \(Self.quoted(header.alg)) is not accepted (only \(TokenSettings.algorithm))")
+        guard case .string(let algorithm)? = header["alg"], algorithm == TokenSettings.algorithm else {
+            throw .tokenInvalid("algorithm \(Self.quoted(header["alg"])) is not accepted (only \(TokenSettings.algorithm))")
         }
-        if let type = header.typ, type.uppercased() != "JWT" { throw .tokenInvalid("header typ \(Self.quoted(type)) is not JWT") }
-        guard header.crit == nil else { throw .tokenInvalid("critical header extensions are not supported") }
-        guard let kid = header.kid else { throw .tokenInvalid("no key id (kid) in the header") }
+        guard case .string("JWT")? = header["typ"] else { throw .tokenInvalid("header typ \(Self.quoted(header["typ"])) is not exactly JWT") }
+        guard header["crit"] == nil else { throw .tokenInvalid("critical header extensions are not supported") }
+        guard case .string(let kid)? = header["kid"] else { throw .tokenInvalid("no key id (kid) string in the header") }
         guard !parts[2].isEmpty else { throw .tokenInvalid("unsigned token (no signature)") }
         guard let key = snapshot.verificationKey(kid: kid) else {
             throw .tokenInvalid("signed with an unknown key \(Self.quoted(kid))")
@@ -169,9 +165,10 @@ public final class TokenService: Sendable {
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
             throw .tokenInvalid("bad signature")
         }
-        guard let claimsJSON = Base64URL.decode(bytes: parts[1]), let claims = try? JSONDecoder().decode(AccessClaims.self, from: Data(claimsJSON)) else {
-            throw .tokenInvalid("malformed claims")
+        guard let claimsJSON = Base64URL.decode(bytes: parts[1]), let claimsObject = try? StrictJSON.parse(claimsJSON) else {
+            throw .tokenInvalid("malformed claims (not a JSON text)")
         }
+        let claims = try AccessClaims(strict: claimsObject)
 
         guard claims.type == AccessClaims.accessType else { throw .tokenInvalid("not an access token (typ \(Self.quoted(claims.type)))") }
         guard claims.issuer == settings.issuer else { throw .tokenInvalid("issued by \(Self.quoted(claims.issuer)), not \(settings.issuer)") }
@@ -179,14 +176,14 @@ public final class TokenService: Sendable {
         guard !claims.userID.isEmpty, claims.subject == claims.userID, !claims.sessionID.isEmpty else {
             throw .tokenInvalid("inconsistent subject claims")
         }
-        let lifetime = claims.expiresAt - claims.issuedAt
-        guard lifetime > 0, lifetime <= settings.accessTokenLifetime + settings.leeway else {
-            throw .tokenInvalid("lifetime of \(lifetime) s is not one this server issues")
+        let lifetime = claims.expiresAt.saturatingSubtract(claims.issuedAt)
+        guard lifetime > 0, lifetime <= settings.accessTokenLifetime.saturatingAdd(settings.leeway) else {
+            throw .tokenInvalid("a lifetime (exp - iat) of \(lifetime == .max || lifetime == .min ? "beyond 2^63" : "\(lifetime)") s is not one this server issues")
         }
         try checkTimes(issuedAt: claims.issuedAt, notBefore: claims.notBefore, expiresAt: claims.expiresAt, now: now)
         let result = VerifiedAccessToken(
             userID: claims.userID, email: claims.email, sessionID: claims.sessionID, tokenID: claims.tokenID, kid: kid,
-            expiresAtMilliseconds: claims.expiresAt * 1000
+            expiresAtMilliseconds: claims.expiresAt.saturatingMultiply(1000)
         )
         verified.insert(
             token,
@@ -197,14 +194,20 @@ public final class TokenService: Sendable {
 
     /// The rules that depend on the time: checked on every verify, cached or not.
     private func checkTimes(issuedAt: Int64, notBefore: Int64?, expiresAt: Int64, now: Int64) throws(AuthError) {
-        guard issuedAt <= now + settings.leeway else { throw .tokenInvalid("issued in the future") }
-        if let notBefore, notBefore > now + settings.leeway { throw .tokenInvalid("not valid yet (nbf)") }
+        let horizon = now.saturatingAdd(settings.leeway)
+        guard issuedAt <= horizon else { throw .tokenInvalid("issued in the future") }
+        if let notBefore, notBefore > horizon { throw .tokenInvalid("not valid yet (nbf)") }
         guard now < expiresAt else { throw .tokenExpired("the access token expired; refresh it") }
     }
 
     /// A client-supplied header value for an error message: short, printable, quoted.
-    private static func quoted(_ value: String?) -> String {
-        guard let value else { return "(none)" }
+    private static func quoted(_ json: StrictJSON?) -> String {
+        guard let json else { return "(none)" }
+        guard case .string(let value) = json else { return "(\(json.typeName))" }
+        return quoted(value)
+    }
+
+    private static func quoted(_ value: String) -> String {
         let clean = value.unicodeScalars.prefix(32).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
         return "'" + String(clean) + (value.unicodeScalars.count > 32 ? "…" : "") + "'"
     }

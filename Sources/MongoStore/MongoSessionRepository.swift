@@ -10,7 +10,8 @@ import Domain
 ///      replaced_by: string | null, revoked_at: datetime | null, revoked_reason: string | null}
 ///
 /// Indexes (`MongoSchema`): `token_hash` unique, `user_id`, `family_id`,
-/// `revoked_at`, `expires_at`.
+/// `revoked_at`, `expires_at`. A revocation that changed sessions advances
+/// the revocation sequence in `auth_state` afterwards (`MongoAuthState`).
 ///
 /// **Rotation is not one transaction.** It is a conditional update
 /// `{_id, rotated_at: null, revoked_at: null}` → `$set {rotated_at,
@@ -94,8 +95,11 @@ struct MongoSessionRepository: SessionRepository {
         let filter = BSONDocument([MongoKeyset.equal("family_id", .string(familyID)), MongoKeyset.equal("revoked_at", .null)])
         let update = Self.revocation(at: time, reason: reason)
         let options = MongoAuthWrite.options(executor.writeConcern)
+        let concern = executor.writeConcern
         return try await executor.run("sessions.revoke_family") { client in
-            try client.updateMany(MongoSchema.sessions, filter: filter, update: update, options: options).matched
+            let revoked = try client.updateMany(MongoSchema.sessions, filter: filter, update: update, options: options).matched
+            if revoked > 0 { try MongoAuthState.advanceSequence(client, writeConcern: concern) }
+            return revoked
         }
     }
 
@@ -113,10 +117,12 @@ struct MongoSessionRepository: SessionRepository {
             MongoKeyset.equal("revoked_reason", .string(reason)),
         ])
         let options = MongoAuthWrite.options(executor.writeConcern)
+        let concern = executor.writeConcern
         return try await executor.run("sessions.revoke_all") { client in
             guard try client.updateMany(MongoSchema.sessions, filter: filter, update: update, options: options).matched > 0 else {
                 return []
             }
+            try MongoAuthState.advanceSequence(client, writeConcern: concern)
             let reply = try client.command([
                 "distinct": .string(MongoSchema.sessions), "key": "family_id", "query": .document(revoked),
             ])
@@ -145,6 +151,12 @@ struct MongoSessionRepository: SessionRepository {
         let options = MongoAuthWrite.options(executor.writeConcern)
         return try await executor.run("sessions.delete_expired") { client in
             try client.deleteMany(MongoSchema.sessions, filter: filter, options: options).deleted
+        }
+    }
+
+    func revocationSequence() async throws -> Int64 {
+        try await executor.run("auth_state.revocation_seq") { client in
+            MongoAuthState.sequence(of: try MongoAuthWrite.findOne(client, collection: MongoAuthState.collection, filter: MongoAuthState.sequenceFilter))
         }
     }
 

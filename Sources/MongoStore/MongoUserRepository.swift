@@ -62,6 +62,41 @@ struct MongoUserRepository: UserRepository {
         }
     }
 
+    func passwordHashPrefixes() async throws -> [String: Int] {
+        // `$substr` (bytes) rather than `$substrBytes`: the same operator, and
+        // the one the test stand-in's mongomock implements.
+        let hash: BSONValue = ["$ifNull": .array([.string("$password_hash"), .string("$password")])]
+        let command: BSONDocument = [
+            "aggregate": .string(MongoSchema.users),
+            "pipeline": .array([
+                .document(["$group": ["_id": ["$substr": .array([hash, .int32(0), .int32(Int32(passwordHashPrefixLength))])], "n": ["$sum": .int32(1)]]]),
+            ]),
+            "cursor": ["batchSize": .int32(10_000)],
+        ]
+        return try await executor.run("users.hash_prefixes") { client in
+            let reply = try client.readCommand(command)
+            var counts: [String: Int] = [:]
+            for group in reply["cursor"]?.documentValue?["firstBatch"]?.arrayValue ?? [] {
+                guard let document = group.documentValue, let prefix = document["_id"]?.stringValue else { continue }
+                counts[prefix, default: 0] += Int(clamping: document["n"]?.integerValue ?? 0)
+            }
+            return counts
+        }
+    }
+
+    /// A user document as the email migration needs it (nil for one without
+    /// a usable id or a string email; such documents cannot log in anyway).
+    static func account(_ document: BSONDocument) -> EmailNormalizationPlan.Account? {
+        let id: String
+        switch document["_id"] {
+        case .objectID(let objectID): id = objectID.hex
+        case .string(let string): id = string
+        default: return nil
+        }
+        guard let email = document["email"]?.stringValue else { return nil }
+        return EmailNormalizationPlan.Account(id: id, email: email, createdAt: MongoAuthWrite.time(document["created_at"]) ?? 0)
+    }
+
     /// The `_id` of a user id: an ObjectId when the id is one (24 lower-case
     /// hex digits, as every id deltastore makes), else the string.
     static func idValue(_ id: String) -> BSONValue {

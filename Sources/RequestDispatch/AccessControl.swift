@@ -17,18 +17,27 @@ public final class AccessControl: Sendable {
         current.withLockedValue { $0 = policy }
     }
 
-    /// PERMISSION_DENIED unless `peer` may call an operation of `group`. A
-    /// request without credentials (no socket: tests, embedding) is checked as
-    /// an anonymous peer only when the policy is not allow-all.
-    func check(_ peer: PeerCredentials?, op: String, group: OperationDescriptor.Group, logger: Logger) -> WireError? {
-        guard group != .public else { return nil }
+    /// Whether `peer` has `group` under the rules in force. A request without
+    /// credentials (no socket: tests, embedding) has only what `*` rules give.
+    public func allows(_ peer: PeerCredentials?, _ group: OperationDescriptor.Group) -> Bool {
+        guard group != .public else { return true }
         let policy = self.policy
-        if let peer {
-            if policy.allows(peer, group) { return nil }
-            logger.notice("permission denied: uid \(peer.uid) may not call \(op) (group \(group.rawValue); rules: \(policy.source))", metadata: ["op": "\(op)", "group": "\(group.rawValue)"])
-            return WireError(.permissionDenied, "uid \(peer.uid) may not call '\(op)' (operations of group '\(group.rawValue)'; rules: \(policy.source))")
+        if let peer { return policy.allows(peer, group) }
+        return policy.rules.contains { $0.subject == .anyone && $0.groups.contains(group) }
+    }
+
+    /// PERMISSION_DENIED unless `peer` may call an operation of `group`
+    /// (`what` names it: `'stats'`, or `'auth.login' with 'client'`). The
+    /// message names the operation and the group, never where the rules
+    /// live; the log line adds the rules' source for the operator.
+    public func check(_ peer: PeerCredentials?, op what: String, group: OperationDescriptor.Group, logger: Logger) -> WireError? {
+        guard !allows(peer, group) else { return nil }
+        let source = policy.source
+        guard let peer else {
+            logger.notice("permission denied: \(what) without peer credentials (group \(group.rawValue); rules: \(source))", metadata: ["op": "\(what)", "group": "\(group.rawValue)"])
+            return WireError(.permissionDenied, "\(what) needs group '\(group.rawValue)' (no peer credentials)")
         }
-        if policy.rules.contains(where: { $0.subject == .anyone && $0.groups.contains(group) }) { return nil }
-        return WireError(.permissionDenied, "'\(op)' needs peer credentials")
+        logger.notice("permission denied: uid \(peer.uid) may not call \(what) (group \(group.rawValue); rules: \(source))", metadata: ["op": "\(what)", "group": "\(group.rawValue)"])
+        return WireError(.permissionDenied, "uid \(peer.uid) may not call \(what) (group '\(group.rawValue)')")
     }
 }

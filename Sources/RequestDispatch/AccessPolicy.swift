@@ -43,13 +43,14 @@ public struct AccessPolicy: Sendable, Equatable {
         self.source = source
     }
 
-    /// Every group except `public`, which is implied.
-    public static let allGroups: Set<OperationDescriptor.Group> = [.read, .write, .auth, .admin]
+    /// Every group except `public`, which is implied (`forward` included:
+    /// the permission to name end users in `client`).
+    public static let allGroups: Set<OperationDescriptor.Group> = [.read, .write, .auth, .admin, .forward]
 
     /// The documented default when no rules file is given: the daemon's own
-    /// user and root get everything; members of the daemon's group (the
-    /// socket's group, which client services join) get read, write and auth;
-    /// anyone else only the public operations.
+    /// user and root get everything (`forward` included); members of the
+    /// daemon's group (the socket's group, which client services join) get
+    /// read, write and auth; anyone else only the public operations.
     public static func defaults(daemonUID: UInt32, daemonGID: UInt32) -> AccessPolicy {
         var rules = [Rule(.uid(0), allGroups)]
         if daemonUID != 0 { rules.append(Rule(.uid(daemonUID), allGroups)) }

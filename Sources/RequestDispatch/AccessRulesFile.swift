@@ -12,7 +12,8 @@ import WireProtocol
 ///     *                  read
 ///
 /// Subjects: `user:NAME`, `uid:N`, `group:NAME`, `gid:N`, or `*` (anyone).
-/// Groups: `read`, `write`, `auth`, `admin`, or `all`. Names are resolved to
+/// Groups: `read`, `write`, `auth`, `admin`, `forward` (may name end users
+/// in `client`), or `all`. Names are resolved to
 /// ids when the file is read; an unknown name, subject or group is an error
 /// naming the line, so a typo never silently grants or removes access.
 public enum AccessRulesFile {
@@ -33,6 +34,22 @@ public enum AccessRulesFile {
         }
     }
 
+    /// Why a rules file with this `mode` and `owner` must not be trusted, or
+    /// nil: it must be writable by its owner only (no `g+w`, no `o+w`) and
+    /// owned by root or by the daemon's own user — anyone else able to write
+    /// it could grant themselves `admin`. Readable by others is fine: the
+    /// rules are not secret.
+    public static func ownershipProblem(mode: UInt32, owner: UInt32, daemonUID: UInt32) -> String? {
+        if mode & 0o022 != 0 {
+            let permissions = String(mode & 0o7777, radix: 8)
+            return "writable by \(mode & 0o020 != 0 ? (mode & 0o002 != 0 ? "group and others" : "group") : "others") (mode \(String(repeating: "0", count: max(0, 4 - permissions.count)) + permissions)); make it writable by its owner only (chmod go-w)"
+        }
+        if owner != 0 && owner != daemonUID {
+            return "owned by uid \(owner), neither root nor the daemon's user (uid \(daemonUID)); chown it to one of them"
+        }
+        return nil
+    }
+
     public static func parse(_ text: String, source: String, resolver: NameResolver) throws(ParseError) -> AccessPolicy {
         var rules: [AccessPolicy.Rule] = []
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -43,7 +60,7 @@ public enum AccessRulesFile {
             let subject = try Self.subject(subjectText, line: lineNumber, resolver: resolver)
             let groupWords = words.dropFirst()
             guard !groupWords.isEmpty else {
-                throw ParseError(line: lineNumber, message: "'\(subjectText)' names no groups (read, write, auth, admin, all)")
+                throw ParseError(line: lineNumber, message: "'\(subjectText)' names no groups (read, write, auth, admin, forward, all)")
             }
             var groups: Set<OperationDescriptor.Group> = []
             for word in groupWords {
@@ -52,7 +69,7 @@ public enum AccessRulesFile {
                 } else if let group = OperationDescriptor.Group(rawValue: word), group != .public {
                     groups.insert(group)
                 } else {
-                    throw ParseError(line: lineNumber, message: "unknown group '\(word)' (read, write, auth, admin, all)")
+                    throw ParseError(line: lineNumber, message: "unknown group '\(word)' (read, write, auth, admin, forward, all)")
                 }
             }
             rules.append(AccessPolicy.Rule(subject, groups))

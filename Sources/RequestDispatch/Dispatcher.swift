@@ -194,7 +194,7 @@ public final class Dispatcher: Sendable {
     private static let silent = Logger(label: "deltastore.inline", factory: { _ in SwiftLogNoOpLogHandler() })
 
     private func run(_ operation: Operation, _ request: Request, _ context: RequestContext) -> Outcome {
-        if let denied = access.check(context.peer, op: request.op, group: operation.descriptor.group, logger: context.logger) {
+        if let denied = access.check(context.peer, op: "'\(request.op)'", group: operation.descriptor.group, logger: context.logger) {
             return .reply(.failure(id: request.id, error: denied))
         }
         let result: HandlerResult

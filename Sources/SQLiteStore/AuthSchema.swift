@@ -1,7 +1,8 @@
 import CSQLite
 import Domain
+import Logging
 
-/// The auth tables (schema version 2) and how their writes are made durable.
+/// The auth tables (schema versions 2 and 3) and how their writes are made durable.
 ///
 /// `users` keeps the normalized email under a UNIQUE index: the store trusts
 /// the domain's `EmailAddress` normalization (trimmed, lower-cased with
@@ -41,6 +42,43 @@ enum AuthSchema {
         CREATE INDEX sessions_revoked_at ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
         CREATE INDEX sessions_expires_at ON sessions (expires_at);
         """
+
+    /// Schema version 5: `auth_state` holds named counters; the one named
+    /// `revocation_seq` is the revocation sequence, advanced in the same
+    /// transaction as every revocation (`SQLiteSessionRepository`).
+    static let migration5 = """
+        CREATE TABLE auth_state (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO auth_state (name, value) VALUES ('revocation_seq', 0);
+        """
+
+    /// The name of the revocation sequence in `auth_state`.
+    static let revocationSequenceName = "revocation_seq"
+
+    /// Part of migration 5: every stored email to the current normal form
+    /// (`Domain.EmailNormalizationPlan`); conflicts and refused emails are
+    /// left as they are and logged, with user ids only.
+    static func normalizeEmails(_ connection: SQLiteConnection, logger: Logger) throws {
+        let accounts = try connection.withStatement("SELECT id, email, created_at FROM users") { statement in
+            var accounts: [EmailNormalizationPlan.Account] = []
+            while try statement.step() {
+                accounts.append(.init(id: statement.text(0), email: statement.text(1), createdAt: statement.int64(2)))
+            }
+            return accounts
+        }
+        let plan = EmailNormalizationPlan(accounts)
+        for rewrite in plan.rewrites {
+            try connection.withStatement("UPDATE users SET email = :email WHERE id = :id") { statement in
+                try statement.bind(":email", rewrite.to)
+                try statement.bind(":id", rewrite.id)
+                try statement.run()
+            }
+        }
+        if !plan.rewrites.isEmpty { logger.notice("rewrote stored emails to their normal form", metadata: ["count": "\(plan.rewrites.count)"]) }
+        for warning in plan.warnings { logger.warning("\(warning)") }
+    }
 
     /// `SQLITE_CONSTRAINT_UNIQUE` and `SQLITE_CONSTRAINT_PRIMARYKEY`: extended
     /// result codes are function-like macros, which Swift does not import.

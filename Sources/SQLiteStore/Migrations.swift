@@ -2,11 +2,13 @@ import Domain
 import Logging
 
 /// One step of the schema's history: the SQL that takes a database from
-/// `version - 1` to `version`.
+/// `version - 1` to `version`, and, for a change SQL alone cannot make (a
+/// Unicode normalization), Swift code run after it in the same transaction.
 struct Migration: Sendable {
     let version: Int
     let summary: String
     let sql: String
+    var transform: (@Sendable (SQLiteConnection, Logger) throws -> Void)? = nil
 }
 
 /// The schema, as an ordered list of migrations.
@@ -104,6 +106,11 @@ enum Migrations {
             CREATE INDEX chains_ts ON chains (ts);
             """
         ),
+        // Auth (issue 15): the revocation sequence, and emails in their NFC case-folded form.
+        Migration(
+            version: 5, summary: "auth_state (revocation sequence); emails in NFC case-folded form",
+            sql: AuthSchema.migration5, transform: AuthSchema.normalizeEmails
+        ),
     ]
 
     /// The version a database has once every migration is applied.
@@ -129,6 +136,7 @@ enum Migrations {
                 // migrated the file since the check above.
                 guard try userVersion(of: connection) < migration.version else { return false }
                 try connection.exec(migration.sql)
+                try migration.transform?(connection, logger)
                 try connection.exec("PRAGMA user_version = \(migration.version)")
                 return true
             }

@@ -3,7 +3,9 @@ import Domain
 /// Sessions (refresh tokens) in the `sessions` table (schema version 2,
 /// `AuthSchema`). Every write is durable (`synchronous=FULL`); rotation is a
 /// compare-and-set inside one transaction, so two concurrent refreshes of the
-/// same token cannot both succeed.
+/// same token cannot both succeed. A revocation advances the revocation
+/// sequence (`auth_state`, schema version 5) in its own transaction, so a
+/// daemon that sees the new value also sees the revoked rows.
 struct SQLiteSessionRepository: SessionRepository {
     let executor: StoreExecutor
 
@@ -29,6 +31,8 @@ struct SQLiteSessionRepository: SessionRepository {
     /// family index over the whole table to seeking the few recent revocations.
     static let revokedSinceSQL = "SELECT family_id, revoked_at FROM sessions WHERE revoked_at >= :since"
     static let deleteExpiredSQL = "DELETE FROM sessions WHERE expires_at < :before"
+    static let advanceSequenceSQL = "UPDATE auth_state SET value = value + 1 WHERE name = '\(AuthSchema.revocationSequenceName)'"
+    static let sequenceSQL = "SELECT value FROM auth_state WHERE name = '\(AuthSchema.revocationSequenceName)'"
 
     func create(_ session: Session) async throws {
         try await executor.durableWrite { connection in
@@ -97,7 +101,9 @@ struct SQLiteSessionRepository: SessionRepository {
                 try statement.bind(":reason", reason)
                 try statement.run()
             }
-            return connection.changes
+            let revoked = connection.changes
+            if revoked > 0 { try connection.exec(Self.advanceSequenceSQL) }
+            return revoked
         }
     }
 
@@ -115,6 +121,7 @@ struct SQLiteSessionRepository: SessionRepository {
                 try statement.bind(":reason", reason)
                 try statement.run()
             }
+            if connection.changes > 0 { try connection.exec(Self.advanceSequenceSQL) }
             return families
         }
     }
@@ -140,6 +147,12 @@ struct SQLiteSessionRepository: SessionRepository {
                 try statement.run()
             }
             return connection.changes
+        }
+    }
+
+    func revocationSequence() async throws -> Int64 {
+        try await executor.read { connection in
+            try connection.scalarInt(Self.sequenceSQL) ?? 0
         }
     }
 

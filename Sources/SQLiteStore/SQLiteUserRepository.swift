@@ -1,6 +1,6 @@
 import Domain
 
-/// Users in the `users` table (schema version 2, `AuthSchema`). Writes are
+/// Users in the `users` table (schema versions 2 and 3, `AuthSchema`). Writes are
 /// durable (`synchronous=FULL`).
 struct SQLiteUserRepository: UserRepository {
     let executor: StoreExecutor
@@ -10,6 +10,7 @@ struct SQLiteUserRepository: UserRepository {
     static let byEmailSQL = "SELECT \(columns) FROM users WHERE email = :email"
     static let byIDSQL = "SELECT \(columns) FROM users WHERE id = :id"
     static let updateHashSQL = "UPDATE users SET password_hash = :hash, updated_at = :updated WHERE id = :id"
+    static let hashPrefixesSQL = "SELECT substr(password_hash, 1, \(passwordHashPrefixLength)) AS prefix, count(*) FROM users GROUP BY prefix"
 
     func create(_ user: User) async throws {
         try await executor.durableWrite { connection in
@@ -57,6 +58,16 @@ struct SQLiteUserRepository: UserRepository {
                 try statement.run()
             }
             return connection.changes == 1
+        }
+    }
+
+    func passwordHashPrefixes() async throws -> [String: Int] {
+        try await executor.read { connection in
+            try connection.withStatement(Self.hashPrefixesSQL) { statement in
+                var counts: [String: Int] = [:]
+                while try statement.step() { counts[statement.text(0), default: 0] += Int(clamping: statement.int64(1)) }
+                return counts
+            }
         }
     }
 

@@ -14,6 +14,9 @@ public struct OperationDescriptor: Sendable {
         case write
         case auth
         case admin
+        /// No operation of its own: a permission, that of naming the end user
+        /// behind a front (`client` in `auth.login` and `auth.register`).
+        case forward
     }
 
     /// One argument: its name, its BSON type(s) as text, and whether it is required.

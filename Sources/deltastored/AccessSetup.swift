@@ -24,17 +24,36 @@ enum AccessSetup {
 
     static func load(path: String?) throws -> AccessPolicy {
         guard let path else { return AccessPolicy.defaults(daemonUID: getuid(), daemonGID: getgid()) }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw SetupError("cannot read access rules \(path): \(error.localizedDescription)")
-        }
+        let text = try readGuarded(path)
         do {
             return try AccessRulesFile.parse(text, source: path, resolver: systemResolver)
         } catch {
             throw SetupError("access rules \(path): \(error)")
         }
+    }
+
+    /// The rules file's text, read from the same open file whose owner and
+    /// mode were checked (`AccessRulesFile.ownershipProblem`): a file that
+    /// someone other than root or the daemon's user could have written is
+    /// refused, since it decides who is admin.
+    static func readGuarded(_ path: String) throws -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        guard descriptor >= 0 else { throw SetupError("cannot read access rules \(path): \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw SetupError("cannot read access rules \(path): \(String(cString: strerror(errno)))") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw SetupError("access rules \(path): not a regular file; refused") }
+        if let problem = AccessRulesFile.ownershipProblem(mode: UInt32(info.st_mode), owner: info.st_uid, daemonUID: geteuid()) {
+            throw SetupError("access rules \(path): \(problem); refused")
+        }
+        let data: Data
+        do {
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw SetupError("cannot read access rules \(path): \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw SetupError("access rules \(path): not UTF-8 text") }
+        return text
     }
 
     /// Names resolved through NSS (`getpwnam_r`/`getgrnam_r`), at load time only.
@@ -88,7 +107,7 @@ enum AccessSetup {
 
     private static func groupsText(_ groups: Set<OperationDescriptor.Group>) -> String {
         if groups.isSuperset(of: AccessPolicy.allGroups) { return "all" }
-        let order: [OperationDescriptor.Group] = [.read, .write, .auth, .admin]
+        let order: [OperationDescriptor.Group] = [.read, .write, .auth, .admin, .forward]
         return order.filter(groups.contains).map(\.rawValue).joined(separator: ", ")
     }
 

@@ -22,3 +22,34 @@ struct AuthMaintenanceService: Service {
         }
     }
 }
+
+/// Every `interval` (250 ms): `RevocationWatcher.poll`, so that a logout on
+/// another daemon on the same store reaches this one's `auth.verify` within
+/// a second. A failing store is logged once when it starts failing and once
+/// when it recovers, not on every poll.
+struct RevocationWatchService: Service {
+    let watcher: RevocationWatcher
+    let interval: Duration
+    let logger: Logger
+
+    func run() async {
+        var failing = false
+        while true {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+            do {
+                try await watcher.poll(now: AuthClock.system.nowMilliseconds)
+                if failing {
+                    logger.notice("auth: revocation polling works again")
+                    failing = false
+                }
+            } catch {
+                if !failing { logger.warning("auth: cannot read the store's revocation sequence; revocations by other daemons wait for it", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+        }
+    }
+}

@@ -115,11 +115,22 @@ enum AuthSetup {
 
     /// How often `AuthMaintenanceService` runs.
     static let maintenanceInterval: Duration = .seconds(60)
+    /// How often `RevocationWatchService` reads the store's revocation
+    /// sequence: what bounds how late a logout on another daemon is seen here
+    /// (PROTOCOL.md §14.3.4 promises 1 s).
+    static let revocationPollInterval: Duration = .milliseconds(250)
 
-    static func start(options: AuthOptions, store: any MarketStore, stateDirectory: String, logger: Logger) async throws -> Running {
+    static func start(
+        options: AuthOptions, store: any MarketStore, stateDirectory: String, access: AccessControl, logger: Logger
+    ) async throws -> Running {
         guard let authStore = store as? any AuthStore else {
             logger.warning("the \(store.kind) store keeps no users or sessions yet: the auth.* operations are not offered")
             return Running(operations: [], services: [], reloadSteps: [], hashingPool: nil)
+        }
+
+        if let migrating = store as? any StoredEmailNormalizing, let plan = try await migrating.normalizeStoredEmails() {
+            if !plan.rewrites.isEmpty { logger.notice("rewrote stored emails to their normal form", metadata: ["count": "\(plan.rewrites.count)"]) }
+            for warning in plan.warnings { logger.warning("\(warning)") }
         }
 
         let source = KeySource.resolve(explicitPath: options.jwtKeys, environment: ProcessInfo.processInfo.environment, stateDirectory: stateDirectory)
@@ -138,10 +149,13 @@ enum AuthSetup {
             let tokenSettings = TokenSettings(accessTokenLifetime: options.accessTokenTTL.seconds)
             let tokens = TokenService(keyRing: keyRing, settings: tokenSettings)
             let revocations = RevocationList(retentionMilliseconds: (tokenSettings.accessTokenLifetime + tokenSettings.leeway) * 1000 + 60_000)
-            try await revocations.load(from: authStore.sessions, now: AuthClock.system.nowMilliseconds)
+            let watcher = RevocationWatcher(sessions: authStore.sessions, revocations: revocations)
+            try await watcher.poll(now: AuthClock.system.nowMilliseconds)
+            let census = HashCostCensus(configuredCost: hasher.cost)
+            try await census.refresh(from: authStore.users, now: AuthClock.system.nowMilliseconds)
             let service = SessionService(
                 store: authStore, hasher: hasher, tokens: tokens, throttle: LoginThrottle(), revocations: revocations,
-                settings: SessionSettings(refreshTokenLifetime: options.refreshTokenTTL.seconds * 1000)
+                settings: SessionSettings(refreshTokenLifetime: options.refreshTokenTTL.seconds * 1000), census: census
             )
             let reloadKeys = Reloader.Step(name: "jwt keys") {
                 let snapshot = try await keyRing.reload()
@@ -154,12 +168,14 @@ enum AuthSetup {
                     "bcrypt_cost": "\(hasher.cost)", "hashing_threads": "\(hashingThreads)", "hashing_nice": "\(ThreadNiceness.hashing)",
                     "access_ttl": "\(options.accessTokenTTL)", "refresh_ttl": "\(options.refreshTokenTTL)",
                     "revoked_sessions": "\(revocations.count)",
+                    "hash_costs": "\(census.counts.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))",
                 ]
             )
             return Running(
-                operations: AuthOperations.all(service: service),
+                operations: AuthOperations.all(service: service, access: access),
                 services: [
                     .init(service: AuthMaintenanceService(service: service, interval: maintenanceInterval, logger: logger), successTerminationBehavior: .ignore),
+                    .init(service: RevocationWatchService(watcher: watcher, interval: revocationPollInterval, logger: logger), successTerminationBehavior: .ignore),
                 ],
                 reloadSteps: [reloadKeys], hashingPool: pool
             )

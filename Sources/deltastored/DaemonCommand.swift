@@ -187,7 +187,7 @@ struct DaemonCommand: AsyncParsableCommand {
         // [auth] Key ring, password hashing, sessions, the auth.* operations, key reload step (AuthSetup.swift).
         let authSetup: AuthSetup.Running
         do {
-            authSetup = try await AuthSetup.start(options: auth, store: marketStore, stateDirectory: locations.stateDirectory, logger: logger)
+            authSetup = try await AuthSetup.start(options: auth, store: marketStore, stateDirectory: locations.stateDirectory, access: access, logger: logger)
         } catch {
             logger.critical("cannot set up authentication: \(error)")
             await marketStore.close()

@@ -37,6 +37,7 @@ final class InMemoryAuthStore: AuthStore, UserRepository, SessionRepository, Sen
     private struct State {
         var users: [String: User] = [:]
         var sessions: [String: Session] = [:]
+        var revocationSequence: Int64 = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -67,6 +68,18 @@ final class InMemoryAuthStore: AuthStore, UserRepository, SessionRepository, Sen
             state.users[userID]?.updatedAt = time
             return true
         }
+    }
+
+    func passwordHashPrefixes() async throws -> [String: Int] {
+        state.withLockedValue { state in
+            var counts: [String: Int] = [:]
+            for user in state.users.values { counts[String(user.passwordHash.prefix(passwordHashPrefixLength)), default: 0] += 1 }
+            return counts
+        }
+    }
+
+    func revocationSequence() async throws -> Int64 {
+        state.withLockedValue { $0.revocationSequence }
     }
 
     func create(_ session: Session) async throws {
@@ -104,6 +117,7 @@ final class InMemoryAuthStore: AuthStore, UserRepository, SessionRepository, Sen
                 state.sessions[id]?.revokedReason = reason
                 count += 1
             }
+            if count > 0 { state.revocationSequence += 1 }
             return count
         }
     }
@@ -116,6 +130,7 @@ final class InMemoryAuthStore: AuthStore, UserRepository, SessionRepository, Sen
                 state.sessions[id]?.revokedReason = reason
                 families.insert(session.familyID)
             }
+            if !families.isEmpty { state.revocationSequence += 1 }
             return families.sorted()
         }
     }
@@ -263,17 +278,18 @@ struct Harness {
 
     static func make(
         cost: Int = 4, policy: ThrottlePolicy = ThrottlePolicy(), settings: SessionSettings = SessionSettings(),
-        keys: [SigningKey] = [testKey("k1")], threadPool: NIOThreadPool = .singleton
+        keys: [SigningKey] = [testKey("k1")], threadPool: NIOThreadPool = .singleton, timing: LoginTiming = LoginTiming(),
+        store: InMemoryAuthStore = InMemoryAuthStore()
     ) async throws -> Harness {
         let clock = ManualClock()
-        let store = InMemoryAuthStore()
         let keyRing = await KeyRing(keys: keys, logger: quietLogger)
         let hasher = try PasswordHasher.make(cost: cost, threadPool: threadPool)
         let tokens = TokenService(keyRing: keyRing, settings: TokenSettings(), clock: clock.clock)
         let throttle = LoginThrottle(policy: policy, clock: clock.clock)
         let revocations = RevocationList(retentionMilliseconds: (900 + 30) * 1000)
         let service = SessionService(
-            store: store, hasher: hasher, tokens: tokens, throttle: throttle, revocations: revocations, settings: settings, clock: clock.clock
+            store: store, hasher: hasher, tokens: tokens, throttle: throttle, revocations: revocations, settings: settings,
+            timing: timing, clock: clock.clock
         )
         return Harness(clock: clock, store: store, keyRing: keyRing, hasher: hasher, tokens: tokens, throttle: throttle, service: service)
     }
@@ -283,7 +299,11 @@ struct Harness {
     }
 
     func login(_ email: String = "ana@example.com", password: String = "correct horse battery", peer: UInt32? = 1000, logger: Logger = quietLogger) async throws -> LoginResult {
-        try await service.login(email: try EmailAddress(normalizing: email), password: password, peer: peer, logger: logger)
+        try await service.login(email: try EmailAddress(normalizing: email), password: password, origin: .peer(uid: peer), logger: logger)
+    }
+
+    func login(_ email: String = "ana@example.com", password: String = "correct horse battery", client: String, logger: Logger = quietLogger) async throws -> LoginResult {
+        try await service.login(email: try EmailAddress(normalizing: email), password: password, origin: .client(client), logger: logger)
     }
 }
 

@@ -1,9 +1,9 @@
 @testable import Auth
 import Testing
 
-/// Failed-login throttling: growing delays per (account, peer), per peer and
-/// per account, and the bound on how long someone else's guessing can keep a
-/// clean peer out.
+/// Failed-login throttling: attempts reserved when they start, growing delays
+/// per (account, origin), per origin and per account, and the bound on how
+/// long someone else's guessing can keep a clean origin out.
 @Suite("Login throttle")
 struct LoginThrottleTests {
     let clock = ManualClock()
@@ -12,63 +12,200 @@ struct LoginThrottleTests {
         LoginThrottle(policy: policy, clock: clock.clock)
     }
 
-    func retry(_ decision: LoginThrottle.Decision) -> Int64 {
-        if case .limited(let ms) = decision { return ms }
-        return 0
+    /// The attempt if admitted, nil if limited.
+    func begin(_ throttle: LoginThrottle, _ account: String, _ origin: LoginOrigin) -> LoginThrottle.Attempt? {
+        if case .admitted(let attempt) = throttle.begin(account: account, origin: origin) { return attempt }
+        return nil
     }
+
+    /// The wait of a refused attempt (0 when it was admitted; that attempt is abandoned).
+    func retry(_ throttle: LoginThrottle, _ account: String, _ origin: LoginOrigin) -> Int64 {
+        switch throttle.begin(account: account, origin: origin) {
+        case .admitted(let attempt):
+            attempt.abandon()
+            return 0
+        case .limited(let wait):
+            return wait
+        }
+    }
+
+    /// One admitted attempt that fails; false when it was not admitted.
+    @discardableResult
+    func fail(_ throttle: LoginThrottle, _ account: String, _ origin: LoginOrigin) -> Bool {
+        guard let attempt = begin(throttle, account, origin) else { return false }
+        attempt.fail()
+        return true
+    }
+
+    let ana = LoginOrigin.peer(uid: 1000)
 
     @Test func delaysStartAfterFiveFailuresAndDouble() {
         let throttle = throttle()
-        for _ in 0..<4 {
-            throttle.recordFailure(account: "ana@x", peer: 1000)
-            #expect(throttle.check(account: "ana@x", peer: 1000) == .allowed)
-        }
+        for _ in 0..<5 { #expect(fail(throttle, "ana@x", ana)) }
         var delays: [Int64] = []
         for _ in 0..<6 {
-            throttle.recordFailure(account: "ana@x", peer: 1000)
-            let wait = retry(throttle.check(account: "ana@x", peer: 1000))
+            let wait = retry(throttle, "ana@x", ana)
             delays.append(wait)
-            clock.advance(milliseconds: wait)
-            #expect(throttle.check(account: "ana@x", peer: 1000) == .allowed || retry(throttle.check(account: "ana@x", peer: 1000)) <= 30_000)
+            clock.advance(milliseconds: wait - 1)
+            #expect(retry(throttle, "ana@x", ana) == 1, "still locked 1 ms before the end")
+            clock.advance(milliseconds: 1)
+            #expect(fail(throttle, "ana@x", ana), "admitted when the lock ends")
         }
         #expect(delays == [1000, 2000, 4000, 8000, 16000, 32000])
     }
 
-    @Test func theDelayPerAccountAndPeerIsCappedAt15Minutes() {
+    @Test func theDelayPerAccountAndOriginIsCappedAt15Minutes() {
         let throttle = throttle()
-        for _ in 0..<40 { throttle.recordFailure(account: "ana@x", peer: 1000) }
-        #expect(retry(throttle.check(account: "ana@x", peer: 1000)) == 15 * 60 * 1000)
+        for _ in 0..<40 {
+            clock.advance(milliseconds: retry(throttle, "ana@x", ana))
+            #expect(fail(throttle, "ana@x", ana))
+        }
+        #expect(retry(throttle, "ana@x", ana) == 15 * 60 * 1000)
         #expect(throttle.delay(failures: 1000, free: 5, cap: 15 * 60 * 1000) == 15 * 60 * 1000, "no overflow")
+        #expect(throttle.delay(failures: .max, free: 5, cap: 15 * 60 * 1000) == 15 * 60 * 1000, "no overflow")
     }
 
-    @Test func aSuccessClearsTheAccountAndPeerBucket() {
+    @Test func aSuccessClearsTheAccountAndOriginBucket() throws {
         let throttle = throttle()
-        for _ in 0..<5 { throttle.recordFailure(account: "ana@x", peer: 1000) }
-        #expect(throttle.check(account: "ana@x", peer: 1000) != .allowed)
+        for _ in 0..<5 { fail(throttle, "ana@x", ana) }
+        #expect(retry(throttle, "ana@x", ana) > 0)
         clock.advance(seconds: 1)
-        throttle.recordSuccess(account: "ana@x", peer: 1000)
-        #expect(throttle.check(account: "ana@x", peer: 1000) == .allowed)
+        try #require(begin(throttle, "ana@x", ana)).succeed()
+        for _ in 0..<5 { #expect(fail(throttle, "ana@x", ana), "a fresh allowance") }
     }
 
-    @Test func aTirelessGuesserKeepsAnotherPeerOutForAtMost30SecondsPerLogin() {
+    // MARK: Attempts in flight
+
+    @Test func concurrentAttemptsBeyondTheAllowanceAreRefusedAtOnce() {
         let throttle = throttle()
-        // uid 666 guesses Ana's password whenever it is allowed; Ana (uid 1000)
+        // 200 guesses at once: only as many as could fail without passing the allowance start.
+        var admitted: [LoginThrottle.Attempt] = []
+        var waits: [Int64] = []
+        for _ in 0..<200 {
+            switch throttle.begin(account: "ana@x", origin: ana) {
+            case .admitted(let attempt): admitted.append(attempt)
+            case .limited(let wait): waits.append(wait)
+            }
+        }
+        #expect(admitted.count == 5)
+        #expect(waits.count == 195)
+        #expect(waits.allSatisfy { $0 == 1000 }, "the delay their failure would impose: \(Set(waits))")
+        #expect(throttle.inFlight(account: "ana@x") == 5)
+        admitted.forEach { $0.fail() }
+        #expect(throttle.inFlight(account: "ana@x") == 0)
+        // Locked for 1 s; once it ends, exactly one more at a time.
+        #expect(retry(throttle, "ana@x", ana) == 1000)
+        clock.advance(seconds: 1)
+        let second = (0..<120).compactMap { _ in begin(throttle, "ana@x", ana) }
+        #expect(second.count == 1, "after the allowance, one attempt at a time")
+        second.forEach { $0.fail() }
+        #expect(retry(throttle, "ana@x", ana) == 2000)
+    }
+
+    @Test func anOriginGuessingManyAccountsAtOnceGetsTwentyAttempts() {
+        let throttle = throttle()
+        let origin = LoginOrigin.peer(uid: 666)
+        let admitted = (0..<300).compactMap { begin(throttle, "user\($0)@x", origin) }
+        #expect(admitted.count == 20)
+        #expect(begin(throttle, "fresh@x", .peer(uid: 1000)) != nil, "other origins are unaffected")
+        admitted.forEach { $0.fail() }
+        #expect(retry(throttle, "fresh@x", origin) == 1000)
+    }
+
+    @Test func guessingOneAccountFromManyOriginsAtOnceGetsTenAttemptsAndCleanOriginsAPass() throws {
+        let throttle = throttle()
+        let origins = (0..<50).map { LoginOrigin.client("203.0.113.\($0)") }
+        var admitted: [LoginThrottle.Attempt] = []
+        var waits: [Int64] = []
+        for origin in origins {
+            switch throttle.begin(account: "ana@x", origin: origin) {
+            case .admitted(let attempt): admitted.append(attempt)
+            case .limited(let wait): waits.append(wait)
+            }
+        }
+        #expect(admitted.count == 10, "the account's allowance")
+        #expect(waits.count == 40 && waits.allSatisfy { $0 == 1000 })
+        // The ten are still hashing; a refused clean origin comes back when told and gets in on its pass.
+        clock.advance(seconds: 1)
+        let passed = try #require(begin(throttle, "ana@x", origins[20]))
+        #expect(passed.onPass)
+        passed.succeed()
+        admitted.forEach { $0.fail() }
+    }
+
+    @Test func anAbandonedOrDroppedAttemptReturnsItsPlace() {
+        let throttle = throttle()
+        let attempts = (0..<5).compactMap { _ in begin(throttle, "ana@x", ana) }
+        #expect(attempts.count == 5)
+        #expect(begin(throttle, "ana@x", ana) == nil)
+        attempts[0].abandon()
+        attempts[0].fail() // settled already: no effect
+        #expect(throttle.inFlight(account: "ana@x") == 4)
+        do {
+            // Dropped without a verdict (an error thrown past it).
+            _ = begin(throttle, "ana@x", ana)
+        }
+        #expect(throttle.inFlight(account: "ana@x") == 4)
+        attempts.dropFirst().forEach { $0.abandon() }
+        for _ in 0..<5 { #expect(fail(throttle, "ana@x", ana), "no failure was counted for abandoned attempts") }
+    }
+
+    @Test func aSuccessInFlightClearsFailuresButKeepsTheOthersReserved() throws {
+        let throttle = throttle()
+        for _ in 0..<3 { fail(throttle, "ana@x", ana) }
+        let first = try #require(begin(throttle, "ana@x", ana))
+        let second = try #require(begin(throttle, "ana@x", ana))
+        #expect(begin(throttle, "ana@x", ana) == nil, "3 failures + 2 in flight = 5")
+        first.succeed()
+        #expect(throttle.inFlight(account: "ana@x") == 1)
+        let more = (0..<10).compactMap { _ in begin(throttle, "ana@x", ana) }
+        #expect(more.count == 4, "failures cleared; the second is still counted")
+        second.abandon()
+        more.forEach { $0.abandon() }
+    }
+
+    // MARK: Origins
+
+    @Test func forwardedClientsAreCountedApartFromEachOtherAndFromPeers() {
+        let throttle = throttle()
+        let mallory = LoginOrigin.client("198.51.100.7")
+        // 25 failures across accounts by one client (none of them Bob's).
+        var failures = 0
+        for index in 0..<25 where fail(throttle, "user\(index)@x", mallory) { failures += 1 }
+        #expect(failures == 20, "the client's own allowance")
+        #expect(retry(throttle, "other@x", mallory) > 0)
+        #expect(begin(throttle, "bob@x", .client("192.0.2.10")) != nil, "another client is untouched")
+        #expect(begin(throttle, "bob@x", .peer(uid: 1000)) != nil)
+        #expect(LoginOrigin.client("uid:1000").key != LoginOrigin.peer(uid: 1000).key)
+    }
+
+    @Test func clientIdentitiesArePrintableASCIIOfOneTo64Characters() {
+        #expect((try? LoginOrigin.checkClient("203.0.113.5")) != nil)
+        #expect((try? LoginOrigin.checkClient("2001:db8::1")) != nil)
+        #expect((try? LoginOrigin.checkClient(String(repeating: "a", count: 64))) != nil)
+        for bad in ["", String(repeating: "a", count: 65), "a\u{7}", "tab\there", "é", "a\u{0}b", "\u{200B}"] {
+            #expect(throws: (any Error).self, "\(bad.debugDescription)") { try LoginOrigin.checkClient(bad) }
+        }
+    }
+
+    // MARK: The bound on others' guessing
+
+    @Test func aTirelessGuesserKeepsAnotherOriginOutForAtMost30SecondsPerLogin() {
+        let throttle = throttle()
+        // uid 666 guesses Ana's password whenever it is admitted; Ana (uid 1000)
         // logs in right after each of its guesses (the worst moment) and every
         // 5 minutes, honouring retry_after_ms when refused.
+        let guesser = LoginOrigin.peer(uid: 666)
         var guesses = 0
         var anaWaits: [Int64] = []
         var anaPending: Int64?
         for second in 0..<(60 * 60) {
-            var guessed = false
-            if throttle.check(account: "ana@x", peer: 666) == .allowed {
-                throttle.recordFailure(account: "ana@x", peer: 666)
-                guesses += 1
-                guessed = true
-            }
+            let guessed = fail(throttle, "ana@x", guesser)
+            if guessed { guesses += 1 }
             if anaPending.map({ clock.now >= $0 }) == true || (anaPending == nil && (guessed || second % 300 == 0)) {
-                switch throttle.check(account: "ana@x", peer: 1000) {
-                case .allowed:
-                    throttle.recordSuccess(account: "ana@x", peer: 1000)
+                switch throttle.begin(account: "ana@x", origin: ana) {
+                case .admitted(let attempt):
+                    attempt.succeed()
                     anaPending = nil
                 case .limited(let wait):
                     #expect(anaPending == nil, "refused again after waiting as told")
@@ -79,66 +216,60 @@ struct LoginThrottleTests {
             clock.advance(seconds: 1)
         }
         #expect(guesses < 25, "the guesser is slowed to a crawl (\(guesses) guesses in an hour)")
-        #expect(!anaWaits.isEmpty, "the account lock did apply")
         #expect(anaWaits.allSatisfy { $0 <= 30_000 }, "\(anaWaits)")
     }
 
-    @Test func guessingSpreadOverPeersDelaysACleanPeerAtMostOnceAndAtMost30Seconds() {
+    @Test func guessingSpreadOverOriginsDelaysACleanOriginAtMostOnceAndAtMost30Seconds() throws {
         let throttle = throttle()
-        // Many uids guess Ana's password: each makes 3 guesses (under its own limit).
-        var uid: UInt32 = 2000
-        func guessFromFreshPeers(_ count: Int) {
-            for _ in 0..<count {
-                for _ in 0..<3 { throttle.recordFailure(account: "ana@x", peer: uid) }
-                uid += 1
-            }
-        }
-        guessFromFreshPeers(10)
-        let first = retry(throttle.check(account: "ana@x", peer: 1000))
+        // Ten uids guess Ana's password once each: the account's allowance is used up.
+        for uid in UInt32(2000)..<2010 { #expect(fail(throttle, "ana@x", .peer(uid: uid))) }
+        let first = retry(throttle, "ana@x", ana)
         #expect(first > 0 && first <= 30_000, "the account is locked, but for at most 30 s: \(first)")
-        // The guessing goes on and keeps re-arming the lock.
-        clock.advance(milliseconds: first - 1)
-        guessFromFreshPeers(5)
-        #expect(retry(throttle.check(account: "ana@x", peer: 1000)) == 1, "Ana holds a pass for the end of the first lock")
-        clock.advance(milliseconds: 1)
-        #expect(throttle.check(account: "ana@x", peer: 1000) == .allowed, "the pass lets her in although the lock was re-armed")
-        // Others without a pass are still locked out.
-        #expect(throttle.check(account: "ana@x", peer: 1001) != .allowed)
-        throttle.recordSuccess(account: "ana@x", peer: 1000)
+        clock.advance(milliseconds: first)
+        // At the end of the lock a guesser gets in first and re-arms it.
+        #expect(fail(throttle, "ana@x", .peer(uid: 2000)))
+        #expect(retry(throttle, "ana@x", .peer(uid: 2001)) > 0, "guessers without a pass are locked out again")
+        let onPass = try #require(begin(throttle, "ana@x", ana), "the pass lets Ana in although the lock was re-armed")
+        #expect(onPass.onPass)
+        onPass.succeed()
     }
 
-    @Test func aPeerGuessingManyAccountsIsLimitedAsAPeer() {
+    @Test func aSuccessOfItsOwnDoesNotResetAnOriginsCount() throws {
         let throttle = throttle()
-        for index in 0..<20 { throttle.recordFailure(account: "user\(index)@x", peer: 666) }
-        #expect(retry(throttle.check(account: "fresh@x", peer: 666)) == 1000)
-        #expect(throttle.check(account: "fresh@x", peer: 1000) == .allowed, "other peers are unaffected")
-        // A success on an account of its own does not reset the peer's count.
-        throttle.recordSuccess(account: "own@x", peer: 666)
-        #expect(throttle.check(account: "fresh@x", peer: 666) != .allowed)
+        let origin = LoginOrigin.peer(uid: 666)
+        for index in 0..<20 { fail(throttle, "user\(index)@x", origin) }
+        #expect(retry(throttle, "fresh@x", origin) == 1000)
+        clock.advance(seconds: 1)
+        try #require(begin(throttle, "own@x", origin)).succeed()
+        // Once admitted after the lock, its next failure doubles the delay: the count went on.
+        #expect(fail(throttle, "fresh@x", origin))
+        #expect(retry(throttle, "fresh2@x", origin) == 2000)
     }
 
     @Test func failuresAreForgottenAfterAnHourWithoutOne() {
         let throttle = throttle()
-        for _ in 0..<8 { throttle.recordFailure(account: "ana@x", peer: 1000) }
-        #expect(throttle.check(account: "ana@x", peer: 1000) != .allowed)
+        for _ in 0..<5 { fail(throttle, "ana@x", ana) }
+        #expect(retry(throttle, "ana@x", ana) > 0)
         clock.advance(seconds: 3601)
-        #expect(throttle.check(account: "ana@x", peer: 1000) == .allowed)
-        throttle.recordFailure(account: "ana@x", peer: 1000)
-        #expect(throttle.check(account: "ana@x", peer: 1000) == .allowed, "counting starts over")
+        #expect(retry(throttle, "ana@x", ana) == 0)
+        for _ in 0..<5 { #expect(fail(throttle, "ana@x", ana), "counting starts over") }
     }
 
-    @Test func memoryIsBounded() {
+    @Test func memoryIsBoundedAndAttemptsInFlightAreNeverDropped() throws {
         var policy = ThrottlePolicy()
         policy.maximumEntries = 100
         let throttle = throttle(policy)
+        let held = try #require(begin(throttle, "held@x", .peer(uid: 5000)))
         for index in 0..<1000 {
-            throttle.recordFailure(account: "user\(index)@x", peer: UInt32(index % 300))
+            fail(throttle, "user\(index)@x", .peer(uid: UInt32(index % 300)))
             clock.advance(milliseconds: 1)
         }
         let sizes = throttle.sizes
-        #expect(sizes.pairs <= 100 && sizes.peers <= 100 && sizes.accounts <= 100)
+        #expect(sizes.pairs <= 101 && sizes.peers <= 101 && sizes.accounts <= 101, "\(sizes)")
+        #expect(throttle.inFlight(account: "held@x") == 1, "the bucket with an attempt in flight stayed")
+        held.abandon()
         // The most recent entries are the ones kept.
-        for _ in 0..<4 { throttle.recordFailure(account: "user999@x", peer: 999 % 300) }
-        #expect(throttle.check(account: "user999@x", peer: 999 % 300) != .allowed)
+        for _ in 0..<4 { fail(throttle, "user999@x", .peer(uid: 999 % 300)) }
+        #expect(retry(throttle, "user999@x", .peer(uid: 999 % 300)) > 0)
     }
 }

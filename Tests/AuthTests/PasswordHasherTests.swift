@@ -19,7 +19,23 @@ struct PasswordHasherTests {
         #expect(try await hasher.hash("correct horse") != hash)
         // A stored value libxcrypt cannot read never matches.
         #expect(try await hasher.verify("correct horse", against: "not a hash") == false)
-        try await hasher.verifyUnknownUser("whatever")
+        #expect(try await hasher.checkUnknownUser("whatever").matched == false)
+    }
+
+    @Test func checksAreTimedPerCostAndTheUnknownUserDummyTakesTheGivenCost() async throws {
+        let hasher = try PasswordHasher.make(cost: 4, threadPool: .singleton)
+        let before = hasher.computedCount
+        let atSix = try await hasher.checkUnknownUser("whatever", cost: 6)
+        #expect(atSix.cost == 6 && !atSix.matched && atSix.nanoseconds > 0)
+        let atFour = try await hasher.checkUnknownUser("whatever")
+        #expect(atFour.cost == 4)
+        #expect(hasher.computedCount == before + 2)
+        let six = try #require(hasher.timings.estimate(cost: 6))
+        let four = try #require(hasher.timings.estimate(cost: 4))
+        #expect(six == atSix.nanoseconds && four == atFour.nanoseconds, "one sample each: the median is it")
+        // Not measured: scaled from the nearest measured cost (twice the work per step).
+        #expect(hasher.timings.estimate(cost: 8) == six * 4)
+        #expect(hasher.timings.estimate(cost: 5) == six / 2, "5 is as near to 4 as to 6: the higher wins")
     }
 
     @Test func theUnknownUserDummyIsAHashBcryptComputesAtTheConfiguredCost() throws {

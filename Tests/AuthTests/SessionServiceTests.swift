@@ -45,22 +45,96 @@ struct SessionServiceTests {
         #expect(!log.text.contains("nobody@example.com") && !log.text.contains("wrong password"))
     }
 
-    @Test func aStoredHashOfAnotherCostIsUpgradedOnLogin() async throws {
-        let h = try await Harness.make(cost: 5)
-        _ = try await h.register()
+    @Test func aStoredHashOfAnotherCostIsUpgradedAfterTheLoginAnswered() async throws {
+        // Configured cost 11 (about 0.1 s a hash here), stored cost 4: the
+        // re-hash is 128 times the work of the check the login needs.
+        let h = try await Harness.make(cost: 11)
         let legacy = try await (try PasswordHasher.make(cost: 4, threadPool: .singleton)).hash("correct horse battery")
-        h.store.plant(hash: legacy, forEmail: "ana@example.com")
+        try await h.store.create(User(id: "65e1a0b2c3d4e5f6a7b80001", email: "ana@example.com", name: nil, passwordHash: legacy, createdAt: 0, updatedAt: 0))
+        h.service.census.replace(prefixes: try await h.store.passwordHashPrefixes(), at: 0)
         // A wrong password does not upgrade anything.
         _ = await authError { _ = try await h.login(password: "not the password") }
+        await h.service.finishRehashes()
         #expect(try await h.store.find(email: "ana@example.com")?.passwordHash == legacy)
         let log = CapturedLog()
+        let clock = ContinuousClock()
+        let start = clock.now
         _ = try await h.login(logger: log.logger)
+        let answered = clock.now - start
+        await h.service.finishRehashes()
+        let rehashed = clock.now - start
+        #expect(answered * 4 < rehashed, "the login answered before the re-hash was done: \(answered) versus \(rehashed)")
         let upgraded = try #require(try await h.store.find(email: "ana@example.com")?.passwordHash)
-        #expect(upgraded.hasPrefix("$2b$05$"))
-        #expect(log.text.contains("password hash upgraded") && log.text.contains("from_cost=4") && log.text.contains("to_cost=5"))
-        // And the new hash works.
+        #expect(upgraded.hasPrefix("$2b$11$"))
+        #expect(log.text.contains("password hash upgraded") && log.text.contains("from_cost=4") && log.text.contains("to_cost=11"))
+        #expect(h.service.census.counts == [11: 1], "the census follows the re-hash")
+        // And the new hash works, without a second upgrade.
         _ = try await h.login()
+        await h.service.finishRehashes()
         #expect(try await h.store.find(email: "ana@example.com")?.passwordHash == upgraded, "no second upgrade")
+    }
+
+    @Test func twoHundredConcurrentGuessesAndTheRightPasswordLastGetFiveChecks() async throws {
+        let h = try await Harness.make(cost: 6, timing: LoginTiming(padsFailures: false))
+        _ = try await h.register()
+        let before = h.hasher.computedCount
+        let codes = await withTaskGroup(of: String.self) { group in
+            for index in 0..<200 {
+                group.addTask { await authError { _ = try await h.login(password: "wrong guess \(index)") }?.code ?? "OK" }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        let right = await authError { _ = try await h.login() }?.code ?? "OK"
+        let checks = h.hasher.computedCount - before
+        #expect(codes.filter { $0 == "UNAUTHENTICATED" }.count <= 5)
+        #expect(codes.filter { $0 == "RATE_LIMITED" }.count >= 195)
+        #expect(Set(codes).isSubset(of: ["UNAUTHENTICATED", "RATE_LIMITED"]))
+        #expect(right == "RATE_LIMITED", "the right password, sent last, is refused too")
+        #expect(checks <= 5, "bcrypt ran \(checks) times")
+        #expect(h.throttle.inFlight(account: "ana@example.com") == 0)
+    }
+
+    @Test func aLoginThatFailsWithoutAVerdictGivesItsPlaceBack() async throws {
+        let h = try await Harness.make()
+        _ = try await h.register()
+        // The store is fine but the hash cannot be read: no match, a failure.
+        h.store.plant(hash: "not a bcrypt hash", forEmail: "ana@example.com")
+        #expect(await authError { _ = try await h.login() } == .invalidCredentials)
+        #expect(h.throttle.inFlight(account: "ana@example.com") == 0)
+    }
+
+    @Test func unknownEmailsAreCheckedAtTheModalStoredCostAndFailuresPaddedToTheHighest() async throws {
+        let h = try await Harness.make(cost: 4)
+        for (index, cost) in [5, 5, 6].enumerated() {
+            let hash = try await (try PasswordHasher.make(cost: cost, threadPool: .singleton)).hash("correct horse battery")
+            try await h.store.create(User(id: "65e1a0b2c3d4e5f6a7b8000\(index)", email: "u\(index)@example.com", name: nil, passwordHash: hash, createdAt: 0, updatedAt: 0))
+        }
+        h.service.census.replace(prefixes: try await h.store.passwordHashPrefixes(), at: 0)
+        #expect(h.service.census.modalCost == 5)
+        #expect(h.service.census.maximumCost == 6)
+        let before = h.hasher.timings.estimate(cost: 5)
+        #expect(await authError { _ = try await h.login("nobody@example.com") } == .invalidCredentials)
+        #expect(before == nil && h.hasher.timings.estimate(cost: 5) != nil, "the unknown email cost a check at cost 5")
+        // The pause brings a failed check up to 1.1 times one check at cost 6.
+        let six = try #require(h.hasher.timings.estimate(cost: 6))
+        let pause = h.service.timing.padding(afterCheckOf: 1_000, census: h.service.census, timings: h.hasher.timings)
+        #expect(pause == Int64((Double(six) * 1.1).rounded()) - 1_000)
+        #expect(h.service.timing.padding(afterCheckOf: six * 2, census: h.service.census, timings: h.hasher.timings) == 0, "an overrun is not padded")
+    }
+
+    @Test func aRevocationOnAnotherDaemonReachesThisOneThroughTheSequence() async throws {
+        let h = try await Harness.make()
+        let login = try await h.register()
+        // Another daemon on the same store: its own revocation list.
+        let elsewhere = RevocationList(retentionMilliseconds: 930_000)
+        let watcher = RevocationWatcher(sessions: h.store, revocations: elsewhere)
+        #expect(try await watcher.poll(now: h.clock.now), "the first poll loads")
+        #expect(try await watcher.poll(now: h.clock.now) == false, "nothing changed: one sequence read, no load")
+        _ = try await h.service.logout(refreshToken: login.tokens.refreshToken, accessToken: nil, allSessions: false, logger: quietLogger)
+        #expect(!elsewhere.isRevoked(login.tokens.access.claims.sessionID))
+        #expect(try await watcher.poll(now: h.clock.now))
+        #expect(elsewhere.isRevoked(login.tokens.access.claims.sessionID))
+        #expect(try await watcher.poll(now: h.clock.now) == false)
     }
 
     @Test func refreshRotatesAndAReusedTokenRevokesTheWholeFamily() async throws {

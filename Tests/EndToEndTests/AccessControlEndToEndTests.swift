@@ -19,6 +19,14 @@ final class AccessControlEndToEndTests: DaemonTestCase {
         return try CommandRunner.run("deltastorectl", arguments + ["--socket", socketPath], launcher: ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", groupOption])
     }
 
+    /// Whether `arguments` succeed for `uid` within 5 s (a reload is applied asynchronously).
+    private func eventuallySucceeds(uid: UInt32, gid: UInt32, _ arguments: [String]) throws -> Bool {
+        for _ in 0..<100 {
+            if try ctl(uid: uid, gid: gid, arguments).status == 0 { return true }
+            usleep(50_000)
+        }
+        return false
+    }
 
     func testDefaultRules() throws {
         let daemon = try startDaemon(arguments: ["--store", "sqlite:" + directory.file("acl.db")])
@@ -80,11 +88,7 @@ final class AccessControlEndToEndTests: DaemonTestCase {
 
         try "user:nobody read write\nuid:0 all\n".write(toFile: rules, atomically: true, encoding: .utf8)
         daemon.signal(SIGHUP)
-        var allowed = false
-        for _ in 0..<100 where !allowed {
-            allowed = try ctl(uid: 65534, gid: 65534, insert).status == 0
-            if !allowed { usleep(50_000) }
-        }
+        let allowed = try eventuallySucceeds(uid: 65534, gid: 65534, insert)
         XCTAssertTrue(allowed, "the reloaded rules apply without a restart:\n\(daemon.log)")
         try held.send(RequestBuilder.ping(id: 1))
         XCTAssertEqual(try held.receiveDocument()?["ok"], .bool(true), "connections survive the reload")
@@ -95,6 +99,46 @@ final class AccessControlEndToEndTests: DaemonTestCase {
         usleep(500_000)
         XCTAssertEqual(try ctl(uid: 65534, gid: 65534, insert).status, 0)
         XCTAssertTrue(daemon.log.contains("keeping the previous one"), daemon.log)
+    }
+
+    func testARulesFileAnyoneElseCouldWriteIsRefusedAtStartAndOnReload() throws {
+        let rules = directory.file("access.conf")
+        let arguments = ["--store", "sqlite:" + directory.file("acl.db"), "--access-rules", rules]
+        try "user:nobody read\nuid:0 all\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        for (mode, reason) in [(0o666, "writable by group and others (mode 0666)"), (0o664, "writable by group (mode 0664)"), (0o646, "writable by others (mode 0646)")] {
+            chmod(rules, mode_t(mode))
+            let daemon = try startDaemon(arguments: arguments, waitForListening: false)
+            XCTAssertEqual(daemon.waitForExit(timeout: 20), 1, daemon.log)
+            XCTAssertTrue(daemon.log.contains(reason) && daemon.log.contains("refused"), "mode \(String(mode, radix: 8)):\n\(daemon.log)")
+        }
+        chmod(rules, 0o644)
+        XCTAssertEqual(chown(rules, 65534, 65534), 0)
+        let foreign = try startDaemon(arguments: arguments, waitForListening: false)
+        XCTAssertEqual(foreign.waitForExit(timeout: 20), 1, foreign.log)
+        XCTAssertTrue(foreign.log.contains("owned by uid 65534, neither root nor the daemon's user"), foreign.log)
+
+        // Owned by root, readable by all, writable by root only: in force.
+        XCTAssertEqual(chown(rules, 0, 0), 0)
+        let daemon = try startDaemon(arguments: arguments)
+        openSocketToEveryone(daemon)
+        let insert = ["call", "ticks.insert", "--args", #"{"ticks": [{"product": "NIFTY", "price": 1.5, "timestamp": {"$date": "2025-01-30T09:15:00Z"}}]}"#]
+        let denied = try ctl(uid: 65534, gid: 65534, insert)
+        XCTAssertEqual(denied.status, 1)
+        XCTAssertTrue(denied.stderr.hasPrefix("PERMISSION_DENIED: uid 65534 may not call 'ticks.insert' (group 'write')"), denied.stderr)
+        XCTAssertFalse(denied.stderr.contains(rules), "the message names no server path: \(denied.stderr)")
+
+        // A reload of a file others could write is refused: the rules in force stay.
+        try "user:nobody read write\nuid:0 all\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        chmod(rules, 0o666)
+        daemon.signal(SIGHUP)
+        let deadline = Date().addingTimeInterval(10)
+        while !daemon.log.contains("writable by group and others") && Date() < deadline { usleep(20_000) }
+        XCTAssertTrue(daemon.log.contains("keeping the previous one"), daemon.log)
+        XCTAssertEqual(try ctl(uid: 65534, gid: 65534, insert).status, 1, "the old rules are in force")
+        chmod(rules, 0o644)
+        daemon.signal(SIGHUP)
+        let allowed = try eventuallySucceeds(uid: 65534, gid: 65534, insert)
+        XCTAssertTrue(allowed, "the same file, made safe, is taken:\n\(daemon.log)")
     }
 
     func testReloadOperationIsAdminOnlyAndReportsEachStep() throws {

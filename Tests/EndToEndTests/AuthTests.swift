@@ -9,67 +9,7 @@ import Glibc
 /// Authentication over the socket, against the built daemon: the whole flow,
 /// key rotation by SIGHUP on live connections, responsiveness while logins
 /// hash, the key file rules, and a log free of secrets.
-final class AuthTests: DaemonTestCase {
-    // MARK: Helpers
-
-    static func randomSecret(bytes: Int = 32) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let data = Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Writes a key file (mode 0600 unless told otherwise) and returns its path.
-    @discardableResult
-    func writeKeys(_ lines: [String], name: String = "jwt-keys", mode: Int = 0o600) throws -> String {
-        let path = directory.file(name)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, mode_t(mode))
-        return path
-    }
-
-    @discardableResult
-    func authDaemon(cost: Int = 4, keys: String? = nil, extra: [String] = [], environment: [String: String] = ["CREDENTIALS_DIRECTORY": ""]) throws -> DaemonProcess {
-        var arguments = ["--store", "sqlite:" + directory.file("auth.db"), "--bcrypt-cost", String(cost)]
-        if let keys { arguments += ["--jwt-keys", keys] }
-        return try startDaemon(arguments: arguments + extra, environment: environment)
-    }
-
-    var nextID: Int32 = 0
-
-    func call(_ socket: RawSocket, _ op: String, _ args: BSONDocument = BSONDocument()) throws -> BSONDocument {
-        nextID += 1
-        try socket.send(RequestBuilder.request(id: .int32(nextID), op: op, args: args))
-        guard let reply = try socket.receiveDocument() else { throw TestSupportError("connection closed during \(op)") }
-        XCTAssertEqual(reply["id"], .int32(nextID))
-        return reply
-    }
-
-    func ok(_ reply: BSONDocument, file: StaticString = #filePath, line: UInt = #line) -> BSONDocument {
-        XCTAssertEqual(reply["ok"], .bool(true), "\(reply)", file: file, line: line)
-        return reply["result"]?.documentValue ?? BSONDocument()
-    }
-
-    func code(_ reply: BSONDocument) -> String? {
-        reply["error"]?.documentValue?["code"]?.stringValue
-    }
-
-    func kid(of token: String) -> String? {
-        guard let header = token.split(separator: ".").first else { return nil }
-        var text = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        guard let data = Data(base64Encoded: text), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object["kid"] as? String
-    }
-
-    func waitForLog(_ daemon: DaemonProcess, _ text: String, timeout: TimeInterval = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if daemon.log.contains(text) { return true }
-            usleep(20_000)
-        }
-        return false
-    }
-
+final class AuthTests: AuthDaemonTestCase {
     // MARK: The flow
 
     func testRegisterLoginVerifyRefreshLogoutOverTheSocket() throws {
@@ -298,8 +238,13 @@ final class AuthTests: DaemonTestCase {
         // Cost 10: each login is tens of milliseconds of bcrypt.
         try authDaemon(cost: 10)
         let setup = try connect()
-        _ = ok(try call(setup, "auth.register", ["email": "ana@example.com", "password": "correct horse battery"]))
-        let token = try XCTUnwrap(ok(try call(setup, "auth.login", ["email": "ana@example.com", "password": "correct horse battery"]))["token"])
+        // Four accounts, five logins each: one peer may have 5 logins on one
+        // email and 20 in all in progress at once (the throttle's allowances).
+        let emails = (0..<4).map { "user\($0)@example.com" }
+        for email in emails {
+            _ = ok(try call(setup, "auth.register", ["email": .string(email), "password": "correct horse battery"]))
+        }
+        let token = try XCTUnwrap(ok(try call(setup, "auth.login", ["email": "user0@example.com", "password": "correct horse battery"]))["token"])
         setup.close()
 
         let logins = 20
@@ -314,7 +259,7 @@ final class AuthTests: DaemonTestCase {
                 do {
                     let socket = try RawSocket(connectingTo: path)
                     defer { socket.close() }
-                    try socket.send(RequestBuilder.request(id: .int32(Int32(index)), op: "auth.login", args: ["email": "ana@example.com", "password": "correct horse battery"]))
+                    try socket.send(RequestBuilder.request(id: .int32(Int32(index)), op: "auth.login", args: ["email": .string(emails[index % 4]), "password": "correct horse battery"]))
                     if try socket.receiveDocument()?["ok"] != .bool(true) { failures.increment() }
                 } catch {
                     failures.increment()

@@ -57,6 +57,46 @@ struct AuthStorageTests {
         }
     }
 
+    @Test func storedEmailsAreBroughtToTheNormalFormOnceAndExistingAccountsStillAreFound() async throws {
+        try await withStandIn { _, store in
+            #expect(try await store.normalizeStoredEmails()?.isEmpty == true, "no users: nothing to do, and no marker written")
+            func user(_ hex: String, _ email: String, _ created: Int64) throws -> BSONValue {
+                .document(["_id": .objectID(try #require(BSONObjectID(hex: hex))), "email": .string(email), "password": .string(Self.hash), "created_at": .datetime(created)])
+            }
+            _ = try await store.runCommand([
+                "insert": "users",
+                "documents": [
+                    try user("65e1a0b2c3d4e5f6a7b80001", "Jose\u{301}@Example.com", 1), // as DeltaStream may have stored it
+                    try user("65e1a0b2c3d4e5f6a7b80002", "stra\u{DF}e@example.de", 2),
+                    try user("65e1a0b2c3d4e5f6a7b80003", "ana@example.com", 3),
+                    try user("65e1a0b2c3d4e5f6a7b80004", "ana@example.com\u{200B}", 4),
+                ],
+            ])
+            let plan = try #require(try await store.normalizeStoredEmails())
+            #expect(plan.rewrites.map(\.id) == ["65e1a0b2c3d4e5f6a7b80001", "65e1a0b2c3d4e5f6a7b80002"])
+            #expect(plan.refused.map(\.id) == ["65e1a0b2c3d4e5f6a7b80004"])
+            for (typed, id) in [("jos\u{E9}@example.com", "65e1a0b2c3d4e5f6a7b80001"), ("STRASSE@example.de", "65e1a0b2c3d4e5f6a7b80002"), ("Ana@example.com", "65e1a0b2c3d4e5f6a7b80003")] {
+                #expect(try await store.users.find(email: try EmailAddress(normalizing: typed).value)?.id == id, "\(typed)")
+            }
+            #expect(try await store.normalizeStoredEmails() == nil, "once per database")
+            #expect(try await store.users.passwordHashPrefixes() == ["$2b$04$": 4], "legacy `password` fields are counted too")
+        }
+    }
+
+    @Test func theRevocationSequenceIsMadeByTheFirstRevocationAndAdvancedByEach() async throws {
+        try await withStandIn { _, store in
+            #expect(try await store.sessions.revocationSequence() == 0, "missing reads as 0")
+            try await store.sessions.create(Self.session("s1", family: "f1", seed: 1))
+            try await store.sessions.create(Self.session("s2", family: "f2", seed: 2))
+            #expect(try await store.sessions.revokeFamily("f1", at: marketOpen, reason: "logout") == 1)
+            #expect(try await store.sessions.revocationSequence() == 1)
+            #expect(try await store.sessions.revokeAll(userID: "65e1a0b2c3d4e5f6a7b80001", at: marketOpen + 1, reason: "logout_all") == ["f2"])
+            #expect(try await store.sessions.revocationSequence() == 2)
+            #expect(try await store.sessions.revokeFamily("f1", at: marketOpen + 2, reason: "logout") == 0)
+            #expect(try await store.sessions.revocationSequence() == 2, "nothing revoked, nothing announced")
+        }
+    }
+
     @Test func aRotationWhoseSuccessorCollidesIsUndoneAndAConflict() async throws {
         try await withStandIn { _, store in
             try await store.sessions.create(Self.session("s1", seed: 1))

@@ -11,14 +11,15 @@ final class AccessPolicyTests: XCTestCase {
         let member = PeerCredentials(pid: 3, uid: 1001, gid: 1001, groups: [27, 990])
         let primaryMember = PeerCredentials(pid: 4, uid: 1002, gid: 990)
         let stranger = PeerCredentials(pid: 5, uid: 65534, gid: 65534)
-        XCTAssertEqual(daemon.groups(for: root), [.public, .read, .write, .auth, .admin])
-        XCTAssertEqual(daemon.groups(for: itself), [.public, .read, .write, .auth, .admin])
+        XCTAssertEqual(daemon.groups(for: root), [.public, .read, .write, .auth, .admin, .forward])
+        XCTAssertEqual(daemon.groups(for: itself), [.public, .read, .write, .auth, .admin, .forward])
         XCTAssertEqual(daemon.groups(for: member), [.public, .read, .write, .auth], "a supplementary member of the socket's group")
         XCTAssertEqual(daemon.groups(for: primaryMember), [.public, .read, .write, .auth])
         XCTAssertEqual(daemon.groups(for: stranger), [.public])
         XCTAssertTrue(daemon.allows(stranger, .public))
         XCTAssertFalse(daemon.allows(stranger, .read))
         XCTAssertFalse(daemon.allows(member, .admin))
+        XCTAssertFalse(daemon.allows(member, .forward), "naming end users is granted explicitly, never to the group by default")
     }
 
     func testRulesAreAUnion() {
@@ -45,6 +46,7 @@ final class AccessRulesFileTests: XCTestCase {
         group:enricher   read, write   # the ingest service
         uid:42           auth admin
         gid:7            all
+        uid:80           auth forward     # an HTTP front
 
         *                read
         """
@@ -53,7 +55,8 @@ final class AccessRulesFileTests: XCTestCase {
             .init(.uid(1001), [.read]),
             .init(.gid(2001), [.read, .write]),
             .init(.uid(42), [.auth, .admin]),
-            .init(.gid(7), [.read, .write, .auth, .admin]),
+            .init(.gid(7), [.read, .write, .auth, .admin, .forward]),
+            .init(.uid(80), [.auth, .forward]),
             .init(.anyone, [.read]),
         ])
         XCTAssertEqual(policy.source, "/etc/deltastore/access.conf")

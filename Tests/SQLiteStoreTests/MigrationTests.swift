@@ -27,7 +27,7 @@ struct MigrationTests {
             return names
         }
         #expect(names == [
-            "table chains", "index chains_product_expiry_ts", "index chains_product_ts", "index chains_ts",
+            "table auth_state", "table chains", "index chains_product_expiry_ts", "index chains_product_ts", "index chains_ts",
             "table expiries", "table products",
             "table quotes", "index quotes_product_ts", "index quotes_symbol_ts", "index quotes_ts",
             "table sessions", "index sessions_expires_at", "index sessions_family", "index sessions_revoked_at",

@@ -793,6 +793,27 @@ md_case("auth_register_short_password", "auth.register with a password under 8 b
 md_case("auth_login_unknown_email", "auth.login of an email nobody registered: the same UNAUTHENTICATED as a wrong password.",
         "auth.login", doc(("email", "nobody@example.com"), ("password", "whatever-long")),
         error_code="UNAUTHENTICATED", message="invalid email or password")
+md_case("auth_register_email_zero_width", "auth.register with a zero-width space (U+200B, a format character) in the email: a look-alike of ana@example.com.",
+        "auth.register", doc(("email", "ana\u200b@example.com"), ("password", "12345678")),
+        error_field="email", reason="must not contain white space, control, format (zero-width, bidirectional) or unassigned characters (found U+200B)")
+md_case("auth_register_email_bidi", "auth.register with a right-to-left override (U+202E) in the email.",
+        "auth.register", doc(("email", "\u202eana@example.com"), ("password", "12345678")),
+        error_field="email", reason="must not contain white space, control, format (zero-width, bidirectional) or unassigned characters (found U+202E)")
+md_case("auth_register_email_unassigned", "auth.register with an unassigned code point (U+0378) in the email.",
+        "auth.register", doc(("email", "an\u0378a@example.com"), ("password", "12345678")),
+        error_field="email", reason="must not contain white space, control, format (zero-width, bidirectional) or unassigned characters (found U+0378)")
+md_case("auth_login_with_client_unknown_email", "auth.login naming the end user (client) from a peer with group forward (the daemon's own user has it by default): an unknown email is UNAUTHENTICATED as always.",
+        "auth.login", doc(("email", "nobody@example.com"), ("password", "whatever-long"), ("client", "203.0.113.5")),
+        error_code="UNAUTHENTICATED", message="invalid email or password")
+md_case("auth_login_client_too_long", "auth.login with a client of 65 characters (at most 64).",
+        "auth.login", doc(("email", "nobody@example.com"), ("password", "whatever-long"), ("client", "c" * 65)),
+        error_field="client", reason="longer than 64 characters")
+md_case("auth_login_client_not_printable", "auth.login with a client holding a newline (printable ASCII only).",
+        "auth.login", doc(("email", "nobody@example.com"), ("password", "whatever-long"), ("client", "203.0.113.5\n")),
+        error_field="client", reason="must be printable ASCII (U+0020 to U+007E)")
+md_case("auth_login_client_not_string", "auth.login with an int32 client.",
+        "auth.login", doc(("email", "nobody@example.com"), ("password", "whatever-long"), ("client", 5)),
+        error_field="client", reason="must be a string, got int32")
 md_case("auth_verify_missing_token", "auth.verify without token.",
         "auth.verify", doc(), error_field="token", reason="required")
 md_case("auth_verify_not_a_jwt", "auth.verify of a string that is not a JWT.",

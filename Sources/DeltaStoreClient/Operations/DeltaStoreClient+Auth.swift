@@ -3,19 +3,30 @@ import BSONCore
 extension DeltaStoreClient {
     /// `auth.register`: creates a user and logs it in. `CONFLICT` when the
     /// email is taken, `INVALID_ARGUMENT` for a bad email or password.
-    public func register(email: String, password: String, name: String? = nil, deadline: Duration? = nil) async throws -> Session {
+    /// `client` names the end user behind a front (see `login`).
+    public func register(email: String, password: String, name: String? = nil, client: String? = nil, deadline: Duration? = nil) async throws -> Session {
         var args = ArgumentList()
         args.add("email", email)
         args.add("password", password)
         args.add("name", name)
+        args.add("client", client)
         return try Session(try await call("auth.register", args.document, deadline: deadline), op: "auth.register")
     }
 
     /// `auth.login`: `UNAUTHENTICATED` for an unknown email or a wrong password
     /// alike, `RATE_LIMITED` (see `retryAfterMilliseconds`) after repeated failures.
-    public func login(email: String, password: String, deadline: Duration? = nil) async throws -> Session {
-        let args: BSONDocument = ["email": .string(email), "password": .string(password)]
-        return try Session(try await call("auth.login", args, deadline: deadline), op: "auth.login")
+    ///
+    /// `client` (1 to 64 printable ASCII characters, e.g. an HTTP client's
+    /// address) names the end user when this process is a front for many
+    /// people: the daemon then throttles that client, not this process's uid.
+    /// Only peers whose access rules grant `forward` may give it
+    /// (`PERMISSION_DENIED` otherwise).
+    public func login(email: String, password: String, client: String? = nil, deadline: Duration? = nil) async throws -> Session {
+        var args = ArgumentList()
+        args.add("email", email)
+        args.add("password", password)
+        args.add("client", client)
+        return try Session(try await call("auth.login", args.document, deadline: deadline), op: "auth.login")
     }
 
     /// `auth.verify`: checks an access token; `TOKEN_EXPIRED`, `TOKEN_INVALID`

@@ -1,6 +1,7 @@
 import Auth
 import BSONCore
 import Domain
+import Logging
 import WireProtocol
 
 /// `auth.register`, `auth.login`, `auth.verify`, `auth.refresh`, `auth.logout`,
@@ -13,9 +14,32 @@ import WireProtocol
 /// the store's. `auth.verify` touches neither (a signature check and an
 /// in-memory revocation lookup), so it runs inline on the event loop and
 /// stays fast while logins run.
+///
+/// `auth.login` and `auth.register` take an optional `client`: the end user
+/// behind a front that forwards identities (an HTTP gateway: the HTTP
+/// client's address), honoured only from peers whose access rules grant
+/// `forward` (anyone else: PERMISSION_DENIED). It replaces the peer uid as
+/// the origin that throttling counts (`LoginOrigin`) and is added to the
+/// request's log lines.
 public enum AuthOperations {
-    public static func all(service: SessionService) -> [Operation] {
-        [register(service), login(service), verify(service), refresh(service), logout(service)]
+    public static func all(service: SessionService, access: AccessControl) -> [Operation] {
+        [register(service, access), login(service, access), verify(service), refresh(service), logout(service)]
+    }
+
+    static let clientArgument = OperationDescriptor.Argument(
+        "client", "string",
+        "The end user behind a front that forwards identities (e.g. the HTTP client's address): 1 to 64 printable ASCII characters. Only from peers with group 'forward'; throttling then counts this client instead of the peer."
+    )
+
+    /// The `client` argument, checked (format, then the peer's right to give
+    /// it), and the origin throttling and logs use: that client, else the peer.
+    static func origin(_ arguments: Arguments, op: String, access: AccessControl, context: RequestContext) throws -> (LoginOrigin, Logger) {
+        var logger = context.logger
+        guard let client = try arguments.string("client", maxBytes: 1024) else { return (.peer(uid: context.peer?.uid), logger) }
+        if let denied = access.check(context.peer, op: "'\(op)' with 'client'", group: .forward, logger: logger) { throw denied }
+        try LoginOrigin.checkClient(client)
+        logger[metadataKey: "client"] = "\(client)"
+        return (.client(client), logger)
     }
 
     /// Arguments longer than this are refused before any rule is applied.
@@ -24,52 +48,53 @@ public enum AuthOperations {
 
     static let loginResultShape = "{user: {id: string, email: string, name: string|null}, token: string, refresh_token: string, expires_at: datetime, refresh_expires_at: datetime}"
 
-    static func register(_ service: SessionService) -> Operation {
+    static func register(_ service: SessionService, _ access: AccessControl) -> Operation {
         let descriptor = OperationDescriptor(
             name: "auth.register", group: .auth,
-            summary: "Create a user (email trimmed and lower-cased; password 8 to 72 bytes of UTF-8) and log it in: an access token and a refresh token.",
+            summary: "Create a user (email trimmed, NFC and case-folded; password 8 to 72 bytes of UTF-8) and log it in: an access token and a refresh token.",
             arguments: [
-                .init("email", "string", required: true, "Email address: at most 254 bytes, exactly one '@'."),
+                .init("email", "string", required: true, "Email address: at most 254 bytes, exactly one '@', no white space, control, format or unassigned character."),
                 .init("password", "string", required: true, "8 to 72 bytes of UTF-8, no NUL (longer passwords are refused, never truncated)."),
                 .init("name", "string", "Display name, at most 256 bytes."),
+                clientArgument,
             ],
             result: loginResultShape,
-            errors: [.conflict]
+            errors: [.conflict, .permissionDenied]
         )
         return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["email", "password", "name"])
+            let arguments = try Arguments(args, allowed: ["email", "password", "name", "client"])
+            let (_, logger) = try origin(arguments, op: "auth.register", access: access, context: context)
             let email = try EmailAddress(normalizing: try arguments.string("email", required: true, maxBytes: 1024) ?? "")
             let password = try arguments.string("password", required: true, maxBytes: maximumPasswordArgumentBytes) ?? ""
             try PasswordRule.checkNew(password)
             let name = try arguments.string("name", maxBytes: User.maximumNameBytes)
             let peer = context.peer?.uid
-            let logger = context.logger
             return AsyncWork.run(context) {
                 loginDocument(try await service.register(email: email, password: password, name: name, peer: peer, logger: logger))
             }
         }
     }
 
-    static func login(_ service: SessionService) -> Operation {
+    static func login(_ service: SessionService, _ access: AccessControl) -> Operation {
         let descriptor = OperationDescriptor(
             name: "auth.login", group: .auth,
-            summary: "Log in with email and password. Unknown email and wrong password get the same UNAUTHENTICATED; repeated failures get RATE_LIMITED with details.retry_after_ms.",
+            summary: "Log in with email and password. Unknown email and wrong password get the same UNAUTHENTICATED after the same time; attempts beyond the throttle's allowance (in flight or failed) get RATE_LIMITED with details.retry_after_ms at once.",
             arguments: [
-                .init("email", "string", required: true, "Email address (trimmed and lower-cased before lookup)."),
+                .init("email", "string", required: true, "Email address (trimmed, NFC and case-folded before lookup)."),
                 .init("password", "string", required: true, "1 to 72 bytes of UTF-8."),
+                clientArgument,
             ],
             result: loginResultShape,
-            errors: [.unauthenticated, .rateLimited]
+            errors: [.unauthenticated, .rateLimited, .permissionDenied]
         )
         return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["email", "password"])
+            let arguments = try Arguments(args, allowed: ["email", "password", "client"])
+            let (origin, logger) = try origin(arguments, op: "auth.login", access: access, context: context)
             let email = try EmailAddress(normalizing: try arguments.string("email", required: true, maxBytes: 1024) ?? "")
             let password = try arguments.string("password", required: true, maxBytes: maximumPasswordArgumentBytes) ?? ""
             try PasswordRule.checkPresented(password)
-            let peer = context.peer?.uid
-            let logger = context.logger
             return AsyncWork.run(context) {
-                loginDocument(try await service.login(email: email, password: password, peer: peer, logger: logger))
+                loginDocument(try await service.login(email: email, password: password, origin: origin, logger: logger))
             }
         }
     }

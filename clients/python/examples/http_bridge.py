@@ -8,6 +8,24 @@ AUTH_SERVICE_URL at it, or run two on ports 8003 and 8001):
     pip install ./clients/python flask
     DELTASTORE_SOCKET=/run/deltastore/deltastore.sock PORT=8003 python clients/python/examples/http_bridge.py
 
+One person's failed logins must not lock out everyone who uses the bridge, so
+the bridge tells deltastored who each end user is: ``/login`` and
+``/register`` pass the HTTP client's address as ``client``, and the daemon
+throttles that client rather than the bridge's uid. deltastored honours
+``client`` only from peers its access rules allow to forward identities, so
+give the bridge's user the ``forward`` group, e.g. in
+``/etc/deltastore/access.conf``:
+
+    user:http-bridge   read auth forward
+
+Behind a reverse proxy (nginx, a load balancer) every request comes from the
+proxy's address: set ``DELTASTORE_TRUSTED_PROXIES`` to the number of proxies in
+front of the bridge, and the client address is read from ``X-Forwarded-For``
+(the entry those proxies added; werkzeug's ``ProxyFix``). Without it,
+``X-Forwarded-For`` is ignored: a client could write anything there.
+``DELTASTORE_FORWARD_CLIENT=0`` stops sending ``client`` (all users then share
+the bridge's limits, as one peer).
+
 Endpoints and response shapes are the original services' (DESIGN.md §1):
 
     GET  /health                                  {status: "healthy", service} | 500 {status: "unhealthy", error}
@@ -42,10 +60,11 @@ import os
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from deltastore import (Client, Conflict, DeltastoreError, InvalidArgument, RateLimited, TokenExpired, TokenInvalid,
-                        TokenRevoked, Unauthenticated, Unavailable)
+from deltastore import (Client, Conflict, DeltastoreError, InvalidArgument, PermissionDenied, RateLimited, TokenExpired,
+                        TokenInvalid, TokenRevoked, Unauthenticated, Unavailable)
 from deltastore.results import Page
 
 ISO_FIELDS = ("timestamp", "processed_at")
@@ -136,6 +155,17 @@ def credentials() -> Tuple[str, str, str]:
     return str(data.get("email") or "").lower().strip(), str(data.get("password") or ""), str(data.get("name") or "")
 
 
+def client_address(forward: bool) -> Optional[str]:
+    """The end user's address for deltastored's ``client`` argument (1 to 64
+    printable ASCII characters), or None when not forwarding or unusable.
+    Behind trusted proxies ``ProxyFix`` has already put the address from
+    ``X-Forwarded-For`` into ``remote_addr``."""
+    address = request.remote_addr if forward else None
+    if not address or len(address) > 64 or not all(" " <= c <= "~" for c in address):
+        return None
+    return address
+
+
 def user_json(session: Any) -> Dict[str, Any]:
     return {"id": session.user.id, "email": session.user.email, "name": session.user.name or ""}
 
@@ -149,17 +179,28 @@ def auth_failure(failure: DeltastoreError, fallback: str) -> Response:
         return error(f"Invalid {failure.field or 'argument'}: {failure.details.get('reason', failure.message)}", 400)
     if isinstance(failure, Unavailable):
         return error("Auth service unavailable", 503)
+    if isinstance(failure, PermissionDenied):
+        # The bridge's own configuration, not the user's fault: say so in the log.
+        current_app.logger.error("deltastored refused: %s (grant the bridge's user the 'forward' group, "
+                                   "or set DELTASTORE_FORWARD_CLIENT=0)", failure.message)
     return error(fallback, 500)
 
 
-def create_app(client: Optional[Client] = None, service_name: Optional[str] = None) -> Flask:
+def create_app(client: Optional[Client] = None, service_name: Optional[str] = None,
+               trusted_proxies: Optional[int] = None, forward_client: Optional[bool] = None) -> Flask:
     """The Flask app, calling deltastore through ``client`` (default: a
-    ``Client()`` on ``$DELTASTORE_SOCKET``)."""
+    ``Client()`` on ``$DELTASTORE_SOCKET``). ``trusted_proxies`` (default
+    ``$DELTASTORE_TRUSTED_PROXIES``, else 0) and ``forward_client`` (default
+    ``$DELTASTORE_FORWARD_CLIENT``, else on) as described above."""
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     store = client or Client()
     name = service_name or os.environ.get("SERVICE_NAME", "storage")
     app.extensions["deltastore"] = store
+    proxies = trusted_proxies if trusted_proxies is not None else int(os.environ.get("DELTASTORE_TRUSTED_PROXIES", "0"))
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
+    forward = forward_client if forward_client is not None else os.environ.get("DELTASTORE_FORWARD_CLIENT", "1") != "0"
 
     @app.get("/health")
     def health() -> Response:
@@ -217,7 +258,7 @@ def create_app(client: Optional[Client] = None, service_name: Optional[str] = No
         if not email or not password:
             return error("Email and password required", 400)
         try:
-            session = store.register(email, password, display_name or None)
+            session = store.register(email, password, display_name or None, client=client_address(forward))
         except Conflict:
             return error("User already exists", 409)
         except DeltastoreError as failure:
@@ -231,7 +272,7 @@ def create_app(client: Optional[Client] = None, service_name: Optional[str] = No
         if not email or not password:
             return error("Email and password required", 400)
         try:
-            session = store.login(email, password)
+            session = store.login(email, password, client=client_address(forward))
         except (Unauthenticated, InvalidArgument):
             return error("Invalid credentials", 401)
         except DeltastoreError as failure:

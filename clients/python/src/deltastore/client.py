@@ -227,16 +227,25 @@ class Client:
 
     # -- auth -----------------------------------------------------------
 
-    def register(self, email: str, password: str, name: Optional[str] = None, *,
+    def register(self, email: str, password: str, name: Optional[str] = None, *, client: Optional[str] = None,
                  timeout: Optional[float] = _DEFAULT) -> Session:
-        """Creates a user and logs it in; :class:`Conflict` when the email is taken."""
-        args = self._args(email=email, password=password, name=name)
+        """Creates a user and logs it in; :class:`Conflict` when the email is taken.
+        ``client`` names the end user behind a front (see :meth:`login`)."""
+        args = self._args(email=email, password=password, name=name, client=client)
         return Session.from_result(self.call("auth.register", args, timeout=timeout))
 
-    def login(self, email: str, password: str, *, timeout: Optional[float] = _DEFAULT) -> Session:
+    def login(self, email: str, password: str, *, client: Optional[str] = None,
+              timeout: Optional[float] = _DEFAULT) -> Session:
         """:class:`Unauthenticated` for a wrong email or password alike,
-        :class:`RateLimited` (``retry_after_ms``) after repeated failures."""
-        return Session.from_result(self.call("auth.login", {"email": email, "password": password}, timeout=timeout))
+        :class:`RateLimited` (``retry_after_ms``) after repeated failures.
+
+        ``client`` (1 to 64 printable ASCII characters, e.g. an HTTP client's
+        address) names the end user when this process is a front serving many
+        people: the daemon then throttles that client instead of this
+        process's uid. Only peers whose access rules grant ``forward`` may
+        give it (else :class:`PermissionDenied`)."""
+        args = self._args(email=email, password=password, client=client)
+        return Session.from_result(self.call("auth.login", args, timeout=timeout))
 
     def verify(self, token: str, *, timeout: Optional[float] = _DEFAULT) -> VerifiedToken:
         """Checks an access token: :class:`TokenExpired`, :class:`TokenInvalid`
