@@ -36,4 +36,16 @@ final class AuthClientTests: ClientTestCase {
         XCTAssertGreaterThanOrEqual(all, 1)
         await expectError(.TOKEN_REVOKED) { try await client.verify(token: registered.token) }
     }
+
+    func testClientNamesTheEndUserForTheThrottle() async throws {
+        let client = makeClient()
+        _ = try await client.register(email: "bob@example.com", password: "password123", client: "192.0.2.10")
+        for index in 0..<20 {
+            await expectError(.UNAUTHENTICATED) { try await client.login(email: "victim\(index)@example.com", password: "guess", client: "198.51.100.7") }
+        }
+        await expectError(.RATE_LIMITED) { try await client.login(email: "victim20@example.com", password: "guess", client: "198.51.100.7") }
+        let bob = try await client.login(email: "bob@example.com", password: "password123", client: "192.0.2.10")
+        XCTAssertEqual(bob.user.email, "bob@example.com", "another client is untouched")
+        await expectError(.INVALID_ARGUMENT) { try await client.login(email: "bob@example.com", password: "password123", client: "") }
+    }
 }

@@ -1,9 +1,14 @@
 """A session's whole life through the auth methods."""
+import os
 from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
 
 import pytest
 
-from deltastore import Client, TokenInvalid, TokenRevoked
+from daemon import Daemon
+from deltastore import (Client, InvalidArgument, PermissionDenied, RateLimited, TokenInvalid, TokenRevoked,
+                        Unauthenticated)
 
 
 def test_register_login_verify_refresh_logout(client: Client) -> None:
@@ -35,3 +40,34 @@ def test_register_login_verify_refresh_logout(client: Client) -> None:
 
 def test_name_is_optional(client: Client) -> None:
     assert client.register("noname@example.com", "password123").user.name is None
+
+
+def test_client_names_the_end_user_so_one_clients_failures_leave_another_alone(client: Client) -> None:
+    client.register("bob@example.com", "password123", client="192.0.2.10")
+    outcomes = []
+    for index in range(25):
+        try:
+            client.login(f"victim{index}@example.com", "guess", client="198.51.100.7")
+        except Unauthenticated:
+            outcomes.append("401")
+        except RateLimited as limited:
+            assert limited.retry_after_ms and limited.retry_after_ms > 0
+            outcomes.append("429")
+    assert outcomes == ["401"] * 20 + ["429"] * 5, outcomes
+    assert client.login("bob@example.com", "password123", client="192.0.2.10").user.email == "bob@example.com"
+    with pytest.raises(InvalidArgument) as bad:
+        client.login("bob@example.com", "password123", client="x" * 65)
+    assert bad.value.field == "client"
+
+
+def test_client_from_a_peer_without_forward_is_permission_denied(make_daemon: Callable[..., Daemon], tmp_path: Path) -> None:
+    rules = tmp_path / "access.conf"
+    rules.write_text(f"uid:{os.getuid()} read write auth admin\n")
+    rules.chmod(0o644)
+    daemon = make_daemon("--access-rules", str(rules))
+    with Client(daemon.socket_path) as limited:
+        limited.register("ann@example.com", "password123")
+        with pytest.raises(PermissionDenied) as denied:
+            limited.login("ann@example.com", "password123", client="203.0.113.5")
+        assert "forward" in denied.value.message and str(rules) not in denied.value.message
+        assert limited.login("ann@example.com", "password123").user.email == "ann@example.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, List
 
 import pytest
 
@@ -165,3 +165,53 @@ def test_storage_unavailable_is_503(http, daemon: Daemon) -> None:
     daemon.kill()
     response = http.get("/underlying/NIFTY")
     assert response.status_code == 503 and response.get_json() == {"error": "Storage service unavailable"}
+
+
+def failed_logins(test_client: Any, count: int, **request: Any) -> List[int]:
+    """Status codes of ``count`` failed logins on distinct emails."""
+    return [test_client.post("/login", json={"email": f"victim{index}@example.com", "password": "wrong-password"},
+                             **request).status_code for index in range(count)]
+
+
+def test_one_persons_failures_no_longer_lock_out_others(client: Client) -> None:
+    # The bridge passes each HTTP client's address as `client`: the daemon
+    # counts that person, not the bridge's uid.
+    app = create_app(client)
+    http = app.test_client()
+    assert http.post("/register", json={"email": "bob@example.com", "password": "password123"},
+                     environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code == 201
+    statuses = failed_logins(http, 25, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert statuses == [401] * 20 + [429] * 5, statuses
+    bob = http.post("/login", json={"email": "bob@example.com", "password": "password123"},
+                    environ_base={"REMOTE_ADDR": "192.0.2.10"})
+    assert bob.status_code == 200 and bob.get_json()["token"]
+
+
+def test_without_forwarding_every_user_shares_the_bridges_limits(client: Client) -> None:
+    # What DELTASTORE_FORWARD_CLIENT=0 (or an older bridge) gives: one peer for everyone.
+    http = create_app(client, forward_client=False).test_client()
+    http.post("/register", json={"email": "bob@example.com", "password": "password123"})
+    assert failed_logins(http, 20, environ_base={"REMOTE_ADDR": "198.51.100.7"}) == [401] * 20
+    bob = http.post("/login", json={"email": "bob@example.com", "password": "password123"},
+                    environ_base={"REMOTE_ADDR": "192.0.2.10"})
+    assert bob.status_code == 429
+
+
+def test_x_forwarded_for_is_read_only_behind_trusted_proxies(client: Client) -> None:
+    direct = create_app(client).test_client()
+    direct.post("/register", json={"email": "bob@example.com", "password": "password123"})
+    # Not behind a proxy: a client writing Bob's address in X-Forwarded-For is still counted as itself.
+    spoofed = failed_logins(direct, 21, environ_base={"REMOTE_ADDR": "198.51.100.7"},
+                            headers={"X-Forwarded-For": "192.0.2.10"})
+    assert spoofed[:20] == [401] * 20 and spoofed[20] == 429
+    assert direct.post("/login", json={"email": "bob@example.com", "password": "password123"},
+                       environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code == 200
+
+    # Behind one trusted proxy (10.0.0.1): the address it appended is the client's.
+    proxied = create_app(client, trusted_proxies=1).test_client()
+    via_proxy = {"environ_base": {"REMOTE_ADDR": "10.0.0.1"}}
+    statuses = failed_logins(proxied, 21, headers={"X-Forwarded-For": "192.0.2.99, 203.0.113.50"}, **via_proxy)
+    assert statuses[:20] == [401] * 20 and statuses[20] == 429, "counted as 203.0.113.50, the entry the proxy added"
+    carol = proxied.post("/login", json={"email": "bob@example.com", "password": "password123"},
+                         headers={"X-Forwarded-For": "198.18.0.4"}, **via_proxy)
+    assert carol.status_code == 200, "another client behind the same proxy is untouched"
