@@ -228,7 +228,11 @@ enum Forge {
     }
 
     static func token(header: [String: Any], claims: [String: Any], signature: Signature) -> String {
-        let input = base64url(json(header)) + "." + base64url(json(claims))
+        token(rawInput: base64url(json(header)) + "." + base64url(json(claims)), signature: signature)
+    }
+
+    /// A token of the signing input `header.claims` as given, signed as told.
+    static func token(rawInput input: String, signature: Signature) -> String {
         let signed: String
         switch signature {
         case .hs256(let key):

@@ -122,21 +122,6 @@ struct SessionServiceTests {
         #expect(h.service.timing.padding(afterCheckOf: six * 2, census: h.service.census, timings: h.hasher.timings) == 0, "an overrun is not padded")
     }
 
-    @Test func aRevocationOnAnotherDaemonReachesThisOneThroughTheSequence() async throws {
-        let h = try await Harness.make()
-        let login = try await h.register()
-        // Another daemon on the same store: its own revocation list.
-        let elsewhere = RevocationList(retentionMilliseconds: 930_000)
-        let watcher = RevocationWatcher(sessions: h.store, revocations: elsewhere)
-        #expect(try await watcher.poll(now: h.clock.now), "the first poll loads")
-        #expect(try await watcher.poll(now: h.clock.now) == false, "nothing changed: one sequence read, no load")
-        _ = try await h.service.logout(refreshToken: login.tokens.refreshToken, accessToken: nil, allSessions: false, logger: quietLogger)
-        #expect(!elsewhere.isRevoked(login.tokens.access.claims.sessionID))
-        #expect(try await watcher.poll(now: h.clock.now))
-        #expect(elsewhere.isRevoked(login.tokens.access.claims.sessionID))
-        #expect(try await watcher.poll(now: h.clock.now) == false)
-    }
-
     @Test func refreshRotatesAndAReusedTokenRevokesTheWholeFamily() async throws {
         let h = try await Harness.make()
         let first = try await h.register()

@@ -188,6 +188,59 @@ struct TokenServiceTests {
         }
     }
 
+    /// A token signed with the ring's key whose claims are the JSON text given.
+    func signedRaw(claims: String, header: String = #"{"alg":"HS256","typ":"JWT","kid":"k1"}"#) -> String {
+        let input = Forge.base64url(Data(header.utf8)) + "." + Forge.base64url(Data(claims.utf8))
+        return Forge.token(rawInput: input, signature: .hs256(key.secret))
+    }
+
+    func rawClaims(iat: String, exp: String, nbf: String? = nil) -> String {
+        var text = #"{"sub":"u","user_id":"u","email":"e@x","jti":"j","iss":"deltastored","aud":"deltastream","typ":"access","sid":"s","iat":"# + iat + #","exp":"# + exp
+        if let nbf { text += #","nbf":"# + nbf }
+        return text + "}"
+    }
+
+    @Test func timeClaimsAreStrictIntegersAndAnyInt64IsHandledWithoutOverflow() async throws {
+        let tokens = await service()
+        let now = clock.nowSeconds
+        let (iat, exp) = (String(now - 10), String(now + 600))
+        _ = try tokens.verify(signedRaw(claims: rawClaims(iat: iat, exp: exp)))
+        for (name, claims) in [
+            ("exp 1.0-style", rawClaims(iat: iat, exp: exp + ".0")), ("exp with an exponent", rawClaims(iat: iat, exp: "1.7e9")),
+            ("exp with a capital exponent", rawClaims(iat: iat, exp: "17E8")), ("iat a float", rawClaims(iat: iat + ".5", exp: exp)),
+            ("nbf a float", rawClaims(iat: iat, exp: exp, nbf: "0.0")), ("exp a string", rawClaims(iat: iat, exp: "\"" + exp + "\"")),
+            ("exp a boolean", rawClaims(iat: iat, exp: "true")), ("exp null", rawClaims(iat: iat, exp: "null")),
+            ("exp beyond Int64", rawClaims(iat: iat, exp: "9223372036854775808")),
+        ] {
+            #expect(await code(tokens, signedRaw(claims: claims)) == "TOKEN_INVALID", "\(name)")
+        }
+        let extremes = ["-9223372036854775808", "9223372036854775807", "9007199254740992", "-9007199254740992"]
+        for value in extremes {
+            #expect(await code(tokens, signedRaw(claims: rawClaims(iat: value, exp: exp))) == "TOKEN_INVALID", "iat \(value)")
+            #expect(await code(tokens, signedRaw(claims: rawClaims(iat: iat, exp: value))) == "TOKEN_INVALID", "exp \(value)")
+            let nbf = await code(tokens, signedRaw(claims: rawClaims(iat: iat, exp: exp, nbf: value)))
+            #expect(nbf == (value.hasPrefix("-") ? nil : "TOKEN_INVALID"), "nbf \(value)")
+        }
+        let reason = await authError { _ = try tokens.verify(signedRaw(claims: rawClaims(iat: "-9223372036854775808", exp: exp))) }
+        #expect(String(describing: reason).contains("beyond 2^63"), "\(String(describing: reason))")
+        #expect(String(describing: await authError { _ = try tokens.verify(signedRaw(claims: rawClaims(iat: iat, exp: exp + ".0"))) }).contains("'exp' is a non-integer number"))
+    }
+
+    @Test func theHeaderTypIsExactlyJWTAndNothingIsRepeated() async throws {
+        let tokens = await service()
+        let claims = rawClaims(iat: String(clock.nowSeconds), exp: String(clock.nowSeconds + 600))
+        _ = try tokens.verify(signedRaw(claims: claims))
+        for header in [
+            #"{"alg":"HS256","typ":"jwt","kid":"k1"}"#, #"{"alg":"HS256","kid":"k1"}"#, #"{"alg":"HS256","typ":1,"kid":"k1"}"#,
+            #"{"alg":"HS256","typ":"JWT","typ":"JWT","kid":"k1"}"#, #"{"alg":"HS256","typ":"JWT","kid":7}"#, #"["HS256"]"#,
+        ] {
+            #expect(await code(tokens, signedRaw(claims: claims, header: header)) == "TOKEN_INVALID", "\(header)")
+        }
+        let repeated = String(claims.dropLast()) + #","exp":9223372036854775807}"#
+        #expect(await code(tokens, signedRaw(claims: repeated)) == "TOKEN_INVALID", "a repeated claim")
+        #expect(await code(tokens, signedRaw(claims: "[" + claims + "]")) == "TOKEN_INVALID", "claims not an object")
+    }
+
     @Test func rotationSignsWithTheNewestAndVerifiesWithAll() async throws {
         let old = testKey("2024-03", seed: 1)
         let new = testKey("2024-06", seed: 2)
