@@ -141,7 +141,14 @@ struct RequestTemplate: Sendable {
             guard let token else { throw BenchFailure("auth.verify needs a token (the load generator logs in first)") }
             return [make(op: "auth.verify", args: ["token": .string(token)])]
         case "auth.login":
-            return [make(op: "auth.login", args: ["email": .string(BenchData.email), "password": .string(BenchData.password)])]
+            // One client per connection (connection i sends template i of 8):
+            // the daemon admits at most 5 logins of one origin on one email at
+            // once, so 8 connections logging in as one peer would measure
+            // refusals. A gateway forwards its users as `client` the same way
+            // (the bench runs as the daemon's own user, which may).
+            return (0..<8).map { index in
+                make(op: "auth.login", args: ["email": .string(BenchData.email), "password": .string(BenchData.password), "client": .string("bench-\(index)")])
+            }
         default:
             throw BenchFailure("unknown --op \(op) (ping, ticks.insert, ticks.query.latest, ticks.query.range, auth.verify, auth.login)")
         }
