@@ -57,7 +57,7 @@ struct AuthStorageTests {
         }
     }
 
-    @Test func storedEmailsAreBroughtToTheNormalFormOnceAndExistingAccountsStillAreFound() async throws {
+    @Test func storedEmailsAreBroughtToTheNormalFormOnceAndTheRevocationSequenceIsMadeWhenFirstNeeded() async throws {
         try await withStandIn { _, store in
             #expect(try await store.normalizeStoredEmails()?.isEmpty == true, "no users: nothing to do, and no marker written")
             func user(_ hex: String, _ email: String, _ created: Int64) throws -> BSONValue {
@@ -80,11 +80,8 @@ struct AuthStorageTests {
             }
             #expect(try await store.normalizeStoredEmails() == nil, "once per database")
             #expect(try await store.users.passwordHashPrefixes() == ["$2b$04$": 4], "legacy `password` fields are counted too")
-        }
-    }
 
-    @Test func theRevocationSequenceIsMadeByTheFirstRevocationAndAdvancedByEach() async throws {
-        try await withStandIn { _, store in
+            // The revocation sequence: made by the first revocation, advanced by each.
             #expect(try await store.sessions.revocationSequence() == 0, "missing reads as 0")
             try await store.sessions.create(Self.session("s1", family: "f1", seed: 1))
             try await store.sessions.create(Self.session("s2", family: "f2", seed: 2))

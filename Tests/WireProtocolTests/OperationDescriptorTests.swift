@@ -42,7 +42,7 @@ final class OperationDescriptorTests: XCTestCase {
     }
 
     func testGroups() {
-        XCTAssertEqual(OperationDescriptor.Group.allCases.map(\.rawValue), ["public", "read", "write", "auth", "admin"])
+        XCTAssertEqual(OperationDescriptor.Group.allCases.map(\.rawValue), ["public", "read", "write", "auth", "admin", "forward"])
     }
 
     func testCommonErrors() {
