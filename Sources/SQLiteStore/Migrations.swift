@@ -129,9 +129,9 @@ enum Migrations {
                 "the database \(connection.path) has schema version \(found), newer than this deltastored knows (\(currentVersion)); refusing to open it: run a newer deltastored"
             )
         }
-        var version = found
+        var applied: [Migration] = []
         for migration in all where migration.version > found {
-            let applied = try connection.writeTransaction { () throws -> Bool in
+            let ran = try connection.writeTransaction { () throws -> Bool in
                 // Re-read under the write lock: another process may have
                 // migrated the file since the check above.
                 guard try userVersion(of: connection) < migration.version else { return false }
@@ -140,13 +140,18 @@ enum Migrations {
                 try connection.exec("PRAGMA user_version = \(migration.version)")
                 return true
             }
-            if applied {
-                logger.info(
-                    "applied SQLite schema migration \(version) → \(migration.version) (\(migration.summary)) to \(connection.path)",
-                    metadata: ["version": "\(migration.version)", "summary": "\(migration.summary)", "path": "\(connection.path)"]
-                )
-            }
-            version = migration.version
+            if ran { applied.append(migration) }
+        }
+        // One line for all of them: a fresh file gets every migration at once
+        // (and a journal's socket queue is short: see the journal test).
+        if let last = applied.last {
+            logger.info(
+                "applied SQLite schema migration\(applied.count == 1 ? "" : "s") \(found) → \(last.version) (\(applied.map(\.summary).joined(separator: "; "))) to \(connection.path)",
+                metadata: [
+                    "version": "\(last.version)", "versions": "\(applied.map { String($0.version) }.joined(separator: ","))",
+                    "summary": "\(applied.map(\.summary).joined(separator: "; "))", "path": "\(connection.path)",
+                ]
+            )
         }
     }
 }
