@@ -1,6 +1,7 @@
 @testable import Auth
 import Domain
 import Foundation
+import NIOPosix
 import Testing
 
 /// Register, login, verify, refresh (rotation, reuse detection, grace
@@ -48,7 +49,11 @@ struct SessionServiceTests {
     @Test func aStoredHashOfAnotherCostIsUpgradedAfterTheLoginAnswered() async throws {
         // Configured cost 11 (about 0.1 s a hash here), stored cost 4: the
         // re-hash is 128 times the work of the check the login needs.
-        let h = try await Harness.make(cost: 11)
+        // A pool of its own, so no other suite's hashing queues ahead of this login.
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer { pool.shutdownGracefully { _ in } }
+        let h = try await Harness.make(cost: 11, threadPool: pool)
         let legacy = try await (try PasswordHasher.make(cost: 4, threadPool: .singleton)).hash("correct horse battery")
         try await h.store.create(User(id: "65e1a0b2c3d4e5f6a7b80001", email: "ana@example.com", name: nil, passwordHash: legacy, createdAt: 0, updatedAt: 0))
         h.service.census.replace(prefixes: try await h.store.passwordHashPrefixes(), at: 0)
