@@ -12,6 +12,9 @@ import Testing
 /// of interleaved rounds (each round times every kind of login once, in a
 /// rotating order, so a change in load hits all kinds alike), compared by
 /// medians, with the 15 % bound of the issue — no retries, no best-of.
+/// Costs up to 8 only (tens of milliseconds a check here): the other suites
+/// run beside this one, and some of them time things too. The end-to-end
+/// test (`AuthTimingEndToEndTests`) measures the daemon over its socket.
 @Suite("Login timing", .serialized)
 struct LoginTimingTests {
     static func median(_ values: [Double]) -> Double {
@@ -77,7 +80,7 @@ struct LoginTimingTests {
 
     @Test func storedCostAboveTheConfiguredOne() async throws {
         // The issue's case: hashes made at a higher cost than the daemon's.
-        try await Self.expectAlike(configured: 7, stored: [10], users: [0], rounds: 31)
+        try await Self.expectAlike(configured: 5, stored: [8], users: [0], rounds: 31)
     }
 
     @Test func storedCostBelowTheConfiguredOne() async throws {
@@ -86,6 +89,6 @@ struct LoginTimingTests {
 
     @Test func storedCostsMixedAboveEqualAndBelow() async throws {
         // Most accounts at the configured cost, one older (lower) and one imported (higher).
-        try await Self.expectAlike(configured: 8, stored: [8, 8, 8, 6, 10], users: [0, 3, 4], rounds: 31)
+        try await Self.expectAlike(configured: 6, stored: [6, 6, 6, 4, 8], users: [0, 3, 4], rounds: 31)
     }
 }
