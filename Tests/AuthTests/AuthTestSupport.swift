@@ -41,7 +41,14 @@ final class InMemoryAuthStore: AuthStore, UserRepository, SessionRepository, Sen
     }
 
     private let state = NIOLockedValueBox(State())
+    /// When set, `updatePasswordHash` waits for it to open.
+    private let passwordUpdateGate = NIOLockedValueBox<Gate?>(nil)
     var users: any UserRepository { self }
+
+    /// Makes every password-hash update wait until `gate` opens.
+    func holdPasswordUpdates(until gate: Gate) {
+        passwordUpdateGate.withLockedValue { $0 = gate }
+    }
     var sessions: any SessionRepository { self }
 
     func create(_ user: User) async throws {
@@ -62,7 +69,8 @@ final class InMemoryAuthStore: AuthStore, UserRepository, SessionRepository, Sen
     }
 
     func updatePasswordHash(userID: String, hash: String, at time: Int64) async throws -> Bool {
-        state.withLockedValue { state in
+        if let gate = passwordUpdateGate.withLockedValue({ $0 }) { await gate.wait() }
+        return state.withLockedValue { state in
             guard state.users[userID] != nil else { return false }
             state.users[userID]?.passwordHash = hash
             state.users[userID]?.updatedAt = time
@@ -164,6 +172,23 @@ final class InMemoryAuthStore: AuthStore, UserRepository, SessionRepository, Sen
             guard let id = state.users.values.first(where: { $0.email == email })?.id else { return }
             state.users[id]?.passwordHash = hash
         }
+    }
+}
+
+/// A latch: `wait` returns once `open` has been called (at once after it).
+actor Gate {
+    private var isOpen = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func wait() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func open() {
+        isOpen = true
+        waiting.forEach { $0.resume() }
+        waiting = []
     }
 }
 
