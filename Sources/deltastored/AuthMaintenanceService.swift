@@ -43,11 +43,13 @@ struct RevocationWatchService: Service {
             do {
                 try await watcher.poll(now: AuthClock.system.nowMilliseconds)
                 if failing {
-                    logger.notice("auth: revocation polling works again")
+                    logger.notice("auth: the store's revocation sequence can be read again; polling it every \(interval)")
                     failing = false
                 }
             } catch {
-                if !failing { logger.warning("auth: cannot read the store's revocation sequence; revocations by other daemons wait for it", metadata: ["error": "\(error)"]) }
+                if !failing {
+                    logger.warning("auth: cannot read the store's revocation sequence (\(error)); revocations made by other daemons are learnt once it can", metadata: ["error": "\(error)"])
+                }
                 failing = true
             }
         }

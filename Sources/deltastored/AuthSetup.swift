@@ -129,7 +129,9 @@ enum AuthSetup {
         }
 
         if let migrating = store as? any StoredEmailNormalizing, let plan = try await migrating.normalizeStoredEmails() {
-            if !plan.rewrites.isEmpty { logger.notice("rewrote stored emails to their normal form", metadata: ["count": "\(plan.rewrites.count)"]) }
+            if !plan.rewrites.isEmpty {
+                logger.notice("rewrote \(plan.rewrites.count) stored email\(plan.rewrites.count == 1 ? "" : "s") to the NFC case-folded normal form", metadata: ["count": "\(plan.rewrites.count)"])
+            }
             for warning in plan.warnings { logger.warning("\(warning)") }
         }
 
