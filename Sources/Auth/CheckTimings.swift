@@ -1,49 +1,79 @@
 import NIOConcurrencyHelpers
 
-/// How long one bcrypt computation takes on this machine now, per cost, from
-/// the computations the hasher has done: the 90th percentile of the last
-/// `samplesPerCost` of each cost.
+/// How long one bcrypt computation at a given cost takes on this machine
+/// now, from the computations the hasher has done: what failed logins are
+/// held to (`LoginTiming`), so it errs long.
 ///
-/// A high percentile rather than the median: failed logins are held until
-/// the slowest stored cost's check would be done (`LoginTiming`), and on a
-/// loaded machine that check's own time varies; held to its median, half of
-/// those checks would end later than every padded failure and show. A cost
-/// never computed here is estimated from the nearest one that was: bcrypt's
-/// work doubles with each step of cost, so the estimate is that one's times
-/// 2 to the difference (an over-estimate going up, by bcrypt's small fixed
-/// part, which only makes padding err long).
+/// Two views, and the estimate is the larger:
+/// - per cost, the 90th percentile of the last `samplesPerCost` computations
+///   of that cost (a cost never computed is scaled from the nearest one that
+///   was: bcrypt's work doubles with each step of cost);
+/// - across costs, the 90th percentile of the last `samplesPerCost`
+///   computations of *any* cost, each divided by 2^cost, times 2^cost.
+/// The second follows a change of load within a few logins whatever their
+/// cost, where the first waits for the next logins of that very cost — and
+/// the slowest stored cost, the one failures are held to, may be the rarest.
+/// A high percentile rather than the median: held to a median, half of the
+/// checks at the slowest cost would end after every padded failure and show.
+/// Both over-estimate rather than under-estimate (bcrypt's small fixed part
+/// counts as if it doubled too), which only makes the holding err long.
 public final class CheckTimings: Sendable {
     public static let samplesPerCost = 15
-    private let samples = NIOLockedValueBox<[Int: [Int64]]>([:])
+
+    struct State {
+        var byCost: [Int: [Int64]] = [:]
+        /// Recent computations of any cost, in nanoseconds per 2^cost.
+        var perUnit: [Double] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
 
     public init() {}
 
     /// Records one computation at `cost` that took `nanoseconds`.
     public func record(cost: Int, nanoseconds: Int64) {
-        samples.withLockedValue { table in
-            var recent = table[cost] ?? []
-            recent.append(max(0, nanoseconds))
+        let nanoseconds = max(0, nanoseconds)
+        state.withLockedValue { state in
+            var recent = state.byCost[cost] ?? []
+            recent.append(nanoseconds)
             if recent.count > Self.samplesPerCost { recent.removeFirst(recent.count - Self.samplesPerCost) }
-            table[cost] = recent
+            state.byCost[cost] = recent
+            state.perUnit.append(Double(nanoseconds) / Self.work(cost))
+            if state.perUnit.count > Self.samplesPerCost { state.perUnit.removeFirst(state.perUnit.count - Self.samplesPerCost) }
         }
     }
 
-    /// The duration of one computation at `cost` that 9 in 10 recent ones
-    /// did not exceed, in nanoseconds; nil before any computation was measured.
+    /// The duration of one computation at `cost` that 9 in 10 recent ones did
+    /// not exceed (the larger of the two views above), in nanoseconds; nil
+    /// before any computation was measured.
     public func estimate(cost: Int) -> Int64? {
-        let recentHighs = samples.withLockedValue { table in
-            table.compactMapValues { recent -> Int64? in
-                guard !recent.isEmpty else { return nil }
-                return recent.sorted()[min(recent.count - 1, recent.count * 9 / 10)]
-            }
+        let (byCost, perUnit) = state.withLockedValue { state in
+            (state.byCost.compactMapValues(Self.highPercentile), Self.highPercentile(state.perUnit))
         }
-        if let exact = recentHighs[cost] { return exact }
-        // The nearest measured cost; between two equally near, the higher.
-        guard let nearest = recentHighs.keys.min(by: { (abs($0 - cost), -$0) < (abs($1 - cost), -$1) }), let base = recentHighs[nearest] else {
-            return nil
+        var estimate: Int64?
+        if let exact = byCost[cost] {
+            estimate = exact
+        } else if let nearest = byCost.keys.min(by: { (abs($0 - cost), -$0) < (abs($1 - cost), -$1) }), let base = byCost[nearest] {
+            // The nearest measured cost; between two equally near, the higher.
+            let steps = cost - nearest
+            estimate = steps > 0 ? base.saturatingMultiply(Int64(1) << Int64(min(steps, 40))) : base >> Int64(min(-steps, 62))
         }
-        let steps = cost - nearest
-        if steps > 0 { return base.saturatingMultiply(Int64(1) << Int64(min(steps, 40))) }
-        return base >> Int64(min(-steps, 62))
+        if let perUnit {
+            let scaled = (perUnit * Self.work(cost)).rounded()
+            let acrossCosts = scaled < Double(Int64.max) ? Int64(scaled) : .max
+            estimate = max(estimate ?? acrossCosts, acrossCosts)
+        }
+        return estimate
+    }
+
+    /// bcrypt's work at `cost`: 2^cost key expansions.
+    static func work(_ cost: Int) -> Double {
+        Double(sign: .plus, exponent: min(max(cost, 0), 62), significand: 1)
+    }
+
+    /// The value 9 in 10 of `values` do not exceed (nil for none).
+    static func highPercentile<Value: Comparable>(_ values: [Value]) -> Value? {
+        guard !values.isEmpty else { return nil }
+        return values.sorted()[min(values.count - 1, values.count * 9 / 10)]
     }
 }
