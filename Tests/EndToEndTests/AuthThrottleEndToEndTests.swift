@@ -126,6 +126,9 @@ final class AuthThrottleEndToEndTests: AuthDaemonTestCase {
             XCTAssertTrue(message.contains("'\(op)' with 'client'") && message.contains("group 'forward'"), message)
             XCTAssertFalse(message.contains(rules) || message.contains("/"), "no server path: \(message)")
         }
+        // Whatever string it sends: a long one too (its length is checked after the permission).
+        let long = try call(socket, "auth.login", ["email": "ana@example.com", "password": "correct horse battery", "client": .string(String(repeating: "a", count: 2000))])
+        XCTAssertEqual(code(long), "PERMISSION_DENIED", "\(long)")
         // Without client the same peer logs in as itself.
         _ = ok(try call(socket, "auth.login", ["email": "ana@example.com", "password": "correct horse battery"]))
         // A bad client is still checked first for its type, then the permission.

@@ -31,11 +31,13 @@ public enum AuthOperations {
         "The end user behind a front that forwards identities (e.g. the HTTP client's address): 1 to 64 printable ASCII characters. Only from peers with group 'forward'; throttling then counts this client instead of the peer."
     )
 
-    /// The `client` argument, checked (format, then the peer's right to give
-    /// it), and the origin throttling and logs use: that client, else the peer.
+    /// The `client` argument, checked (its type, then the peer's right to
+    /// give it, then its length and characters), and the origin throttling
+    /// and logs use: that client, else the peer. A peer without `forward` is
+    /// refused whatever string it sends, however long (the frame bounds it).
     static func origin(_ arguments: Arguments, op: String, access: AccessControl, context: RequestContext) throws -> (LoginOrigin, Logger) {
         var logger = context.logger
-        guard let client = try arguments.string("client", maxBytes: 1024) else { return (.peer(uid: context.peer?.uid), logger) }
+        guard let client = try arguments.string("client", maxBytes: .max) else { return (.peer(uid: context.peer?.uid), logger) }
         if let denied = access.check(context.peer, op: "'\(op)' with 'client'", group: .forward, logger: logger) { throw denied }
         try LoginOrigin.checkClient(client)
         logger[metadataKey: "client"] = "\(client)"
