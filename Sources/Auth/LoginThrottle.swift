@@ -115,7 +115,10 @@ public final class LoginThrottle: Sendable {
         var failures = 0
         /// Attempts admitted and not yet settled.
         var pending = 0
-        /// Latest failure, admission, or pass granted (for expiry).
+        /// Latest failure or pass granted, else the bucket's creation (for
+        /// expiry and trimming). An admission does not refresh it: failures
+        /// are forgotten an hour after the latest one, however many
+        /// attempts (successful ones included) follow.
         var touched: Int64 = 0
         var lockedUntil: Int64 = 0
         /// A clean origin may try from this time on, despite the account's bucket.
@@ -174,9 +177,8 @@ public final class LoginThrottle: Sendable {
                 }
             }
             guard wait == 0 else { return .limited(retryAfterMilliseconds: wait) }
-            var admitted = pair ?? Bucket()
+            var admitted = pair ?? Bucket(touched: now)
             admitted.pending += 1
-            admitted.touched = now
             pair = admitted
             state.pairs[pairKey] = admitted
             trim(&state.pairs, now: now)
@@ -187,9 +189,8 @@ public final class LoginThrottle: Sendable {
     }
 
     private func reserve<Key: Hashable>(_ table: inout [Key: Bucket], _ key: Key, now: Int64) {
-        var bucket = live(table[key], now: now) ?? Bucket()
+        var bucket = live(table[key], now: now) ?? Bucket(touched: now)
         bucket.pending += 1
-        bucket.touched = now
         table[key] = bucket
         trim(&table, now: now)
     }

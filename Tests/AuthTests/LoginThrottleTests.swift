@@ -255,6 +255,21 @@ struct LoginThrottleTests {
         for _ in 0..<5 { #expect(fail(throttle, "ana@x", ana), "counting starts over") }
     }
 
+    @Test func anOriginsFailuresAreForgottenAfterAnHourWithoutOneEvenWhileItsLoginsSucceed() throws {
+        // A busy service's uid: 20 failures, then only successful logins, one every 10 minutes.
+        let throttle = throttle()
+        let service = LoginOrigin.peer(uid: 2000)
+        for index in 0..<20 { fail(throttle, "user\(index)@x", service) }
+        for _ in 0..<7 {
+            clock.advance(seconds: 600)
+            try #require(begin(throttle, "own@x", service), "admitted: the lock after the 20th failure has ended").succeed()
+        }
+        // 70 minutes after its last failure the origin's count is forgotten:
+        // a new failure is its first, not its 21st (which would lock it for 2 s).
+        #expect(fail(throttle, "someone@x", service))
+        #expect(retry(throttle, "own@x", service) == 0)
+    }
+
     @Test func memoryIsBoundedAndAttemptsInFlightAreNeverDropped() throws {
         var policy = ThrottlePolicy()
         policy.maximumEntries = 100
