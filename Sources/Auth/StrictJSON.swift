@@ -107,6 +107,9 @@ enum StrictJSON: Equatable, Sendable {
             guard depth <= maximumDepth else { throw fail("nested deeper than \(maximumDepth)") }
             index += 1
             var members: [Member] = []
+            // The names seen, for the repeated-name check in constant time per member
+            // (a header is read before its signature is checked: anyone may send one).
+            var names: Set<String> = []
             skipWhiteSpace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
@@ -116,7 +119,7 @@ enum StrictJSON: Equatable, Sendable {
                 skipWhiteSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
                 let name = try string()
-                guard !members.contains(where: { $0.name == name }) else { throw fail("duplicate member '\(name.prefix(32))'") }
+                guard names.insert(name).inserted else { throw fail("duplicate member '\(name.prefix(32))'") }
                 skipWhiteSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1
