@@ -378,9 +378,13 @@ final class AuthTests: AuthDaemonTestCase {
         XCTAssertEqual(verify.status, 0, verify.stderr)
         XCTAssertTrue(verify.stdout.contains("valid: true"), verify.stdout)
 
-        let refresh = try CommandRunner.run("deltastorectl", ["auth", "refresh", "--socket", socketPath, refreshToken])
+        // After `--`, as the README shows: a refresh token may begin with '-' (1 in 64 do).
+        let refresh = try CommandRunner.run("deltastorectl", ["auth", "refresh", "--socket", socketPath, "--", refreshToken])
         XCTAssertEqual(refresh.status, 0, refresh.stderr)
         XCTAssertTrue(refresh.stdout.contains("refresh_token: "), refresh.stdout)
+        let dashed = try CommandRunner.run("deltastorectl", ["auth", "refresh", "--socket", socketPath, "--", "-" + String(repeating: "A", count: 42)])
+        XCTAssertEqual(dashed.status, 1)
+        XCTAssertTrue(dashed.stderr.hasPrefix("TOKEN_INVALID"), "a token beginning with '-' reaches the daemon, which does not know it: \(dashed.stderr)")
 
         let logout = try CommandRunner.run("deltastorectl", ["auth", "logout", "--socket", socketPath, "--all"], stdin: token + "\n")
         XCTAssertEqual(logout.status, 0, logout.stderr)
