@@ -60,9 +60,16 @@ public final class MongoStandInProcess: @unchecked Sendable {
 
     // MARK: starting and stopping
 
+    /// How long a start waits for the ready line before it fails. Normally
+    /// about a second; but the suites start their stand-ins in parallel, and
+    /// on a loaded 2-core machine (others building beside the tests) Python's
+    /// start-up with mongomock was measured past 20 s. It bounds a wait, not
+    /// a figure a test asserts: a stand-in that cannot start still fails.
+    public static let readinessTimeout: TimeInterval = 60
+
     /// Starts the stand-in and waits until it accepts connections (blocking;
     /// for XCTest). `arguments` are added for this run only (e.g. `--exit-on`).
-    public func start(arguments: [String] = [], timeout: TimeInterval = 20) throws {
+    public func start(arguments: [String] = [], timeout: TimeInterval = readinessTimeout) throws {
         try spawn(arguments)
         let deadline = Date().addingTimeInterval(timeout)
         while try !isReady() {
@@ -73,7 +80,7 @@ public final class MongoStandInProcess: @unchecked Sendable {
 
     /// Starts the stand-in and waits until it accepts connections, sleeping
     /// (not blocking a thread) between checks.
-    public func launch(arguments: [String] = [], timeout: TimeInterval = 20) async throws {
+    public func launch(arguments: [String] = [], timeout: TimeInterval = readinessTimeout) async throws {
         try spawn(arguments)
         let deadline = Date().addingTimeInterval(timeout)
         while try !isReady() {
