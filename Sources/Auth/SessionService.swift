@@ -164,6 +164,8 @@ public final class SessionService: Sendable {
         // verdict returns the reservation. (The defer also keeps the attempt
         // alive until here: ARC may end an object's life after its last use.)
         defer { attempt.abandon() }
+        // What a failure is held to, fixed before this attempt's own check is measured (`LoginTiming.target`).
+        let target = timing.target(census: census, timings: hasher.timings)
         let found = try await users.find(email: account)
         let check: PasswordHasher.Check
         if let found {
@@ -178,7 +180,7 @@ public final class SessionService: Sendable {
             metadata["reason"] = found == nil ? "unknown_email" : "wrong_password"
             if let found { metadata["user_id"] = "\(found.id)" }
             logger.notice("auth: login failed", metadata: metadata)
-            let pause = timing.padding(afterCheckOf: check.nanoseconds, census: census, timings: hasher.timings)
+            let pause = timing.padding(afterCheckOf: check.nanoseconds, target: target)
             if pause > 0 { try? await Task.sleep(nanoseconds: UInt64(pause)) }
             throw AuthError.invalidCredentials
         }
