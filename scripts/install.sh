@@ -46,7 +46,7 @@ sed -e "s#^ExecStart=/usr/local/bin/deltastored#ExecStart=$BINDIR/deltastored#" 
     systemd/deltastore.service > "$DESTDIR$UNITDIR/deltastore.service"
 chmod 0644 "$DESTDIR$UNITDIR/deltastore.service"
 install -m 0644 systemd/deltastore.sysusers "$DESTDIR$SYSUSERSDIR/deltastore.conf"
-install -m 0644 systemd/deltastore.service.d/mongodb.conf.example README.md "$DESTDIR$DOCDIR/"
+install -m 0644 systemd/deltastore.service.d/mongodb.conf.example README.md docs/OPERATIONS.md "$DESTDIR$DOCDIR/"
 install -d -m 0755 "$DESTDIR/etc/deltastore"
 
 if [ -z "$DESTDIR" ] && [ "$(id -u)" -eq 0 ]; then

@@ -60,7 +60,7 @@ for binary in deltastored deltastorectl; do
 done
 
 # ---------------------------------------------------------------- figures
-# Asserted bounds (the measured values are printed and documented in README.md).
+# Asserted bounds (the measured values are printed and documented in docs/OPERATIONS.md).
 READY_LIMIT_MS=${READY_LIMIT_MS:-2000}     # first connection -> first reply, through activation
 CRASH_LIMIT_MS=5000                        # SIGABRT -> the next instance READY
 WATCHDOG_SLACK_MS=5000                     # SIGSTOP -> the next instance READY, beyond WatchdogSec
@@ -173,7 +173,7 @@ echo "systemd is PID 1 of its namespaces (host pid $pid), booted in $(( $(now_ms
 
 staging=/usr/local/src/deltastore
 inside mkdir -p "$staging/bin"
-tar -C "$repo" -cf - scripts/install.sh systemd README.md | inside tar -C "$staging" -xf -
+tar -C "$repo" -cf - scripts/install.sh systemd README.md docs/OPERATIONS.md | inside tar -C "$staging" -xf -
 tar -C "$bin_dir" -cf - deltastored deltastorectl | inside tar -C "$staging/bin" -xf -
 inside env BUILD_DIR="$staging/bin" "$staging/scripts/install.sh" > "$logs/install.txt" 2>&1 || { cat "$logs/install.txt"; exit 1; }
 inside useradd --create-home --groups deltastore alice

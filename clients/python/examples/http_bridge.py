@@ -7,6 +7,7 @@ AUTH_SERVICE_URL at it, or run two on ports 8003 and 8001):
 
     pip install ./clients/python flask
     DELTASTORE_SOCKET=/run/deltastore/deltastore.sock PORT=8003 python clients/python/examples/http_bridge.py
+    # against `./dev run`'s daemon: DELTASTORE_SOCKET=./run/deltastore.sock
 
 One person's failed logins must not lock out everyone who uses the bridge, so
 the bridge tells deltastored who each end user is: ``/login`` and
@@ -26,7 +27,7 @@ front of the bridge, and the client address is read from ``X-Forwarded-For``
 ``DELTASTORE_FORWARD_CLIENT=0`` stops sending ``client`` (all users then share
 the bridge's limits, as one peer).
 
-Endpoints and response shapes are the original services' (DESIGN.md §1):
+Endpoints and response shapes are those of the original storage and auth services:
 
     GET  /health                                  {status: "healthy", service} | 500 {status: "unhealthy", error}
     GET  /underlying/<product>?start&end&limit    {product, count, ticks}   newest first, limit 100
@@ -52,7 +53,15 @@ What differs, on purpose: login and register also return ``refresh_token`` and
 ``/refresh`` takes that refresh token, not an access token — deltastore never
 re-signs an access token, expired or not (the original's flaw). Passwords
 follow deltastore's rule (8 to 72 bytes). ``/products`` lists products of
-ticks, quotes and chains.
+ticks, quotes and chains. Where the original answered 500 or an empty 200,
+the bridge answers 400 with the reason: a ``limit`` of 0 or less, ``start``
+after ``end``, a product name outside the daemon's rule, an expiry that is not
+``YYYY-MM-DD``, a password under 8 bytes.
+
+The unchanged gateway has no route to ``/refresh``, so its users log in again
+when their access token expires: every 15 minutes with deltastored's default
+``--access-token-ttl``; ``deltastored --access-token-ttl 24h`` gives the
+original's 24-hour tokens (a logout still revokes them within a second).
 """
 from __future__ import annotations
 
