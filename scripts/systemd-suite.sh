@@ -133,22 +133,6 @@ units = {"us": 0.001, "ms": 1, "s": 1000, "min": 60000, "h": 3600000}
 print(int(sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)(us|ms|min|s|h)", sys.argv[1]))))' "$1"
 }
 
-# Waits until the service's MainPID differs from $1 and it is active (READY
-# again); prints the milliseconds since $2 (a now_ms value).
-wait_for_new_instance() {
-    local old=$1 since=$2 limit_ms=$3 main state
-    while :; do
-        main=$(prop deltastore.service MainPID)
-        state=$(prop deltastore.service ActiveState)
-        if [ "$main" != "$old" ] && [ "$main" != 0 ] && [ "$state" = active ]; then
-            echo $(( $(now_ms) - since ))
-            return 0
-        fi
-        [ $(( $(now_ms) - since )) -lt $((limit_ms + 20000)) ] || { echo "no new instance after $(( $(now_ms) - since )) ms"; return 1; }
-        sleep 0.05
-    done
-}
-
 # Waits (5 s at most) for a journal entry of the service since $1 (epoch
 # seconds) whose text contains $2.
 wait_for_journal() {
@@ -393,6 +377,43 @@ for line in open(sys.argv[1]):
     return 1
 }
 
+# The restart after a kill at $1 (ms since the epoch), from systemd's own
+# journal entries (their times, not those of this script's polling): prints
+# "ELAPSED_MS TIMELINE", where ELAPSED_MS runs from $1 to systemd's "Started"
+# of the next instance (READY=1) and TIMELINE lists each step's offset.
+restart_timeline() {
+    local killed_ms=$1 since_s=$(( $1 / 1000 - 1 ))
+    journal_json -u deltastore.service --since "@$since_s" | python3 -c '
+import json, sys
+killed = int(sys.argv[1])
+steps = [("Watchdog timeout", "watchdog"), ("Killing process", "signal"), ("Main process exited", "exited"),
+         ("Scheduled restart", "restart scheduled"), ("Started deltastore.service", "READY")]
+seen = []
+for line in sys.stdin:
+    e = json.loads(line)
+    m = e.get("MESSAGE", "")
+    m = bytes(m).decode("utf-8", "replace") if isinstance(m, list) else m
+    t = int(e["__REALTIME_TIMESTAMP"]) // 1000
+    if e.get("_PID") != "1" or t < killed: continue
+    for text, name in steps:
+        if text in m: seen.append((name, t - killed))
+ready = [t for name, t in seen if name == "READY"]
+if not ready: print("none", "no Started entry yet:", ", ".join("%s +%d ms" % s for s in seen)); sys.exit(0)
+end = ready[0]
+print(end, ", ".join("%s +%d ms" % (n, t) for n, t in seen if t <= end))' "$killed_ms"
+}
+
+# Waits (up to $2 ms beyond $1) for restart_timeline to see the next instance READY.
+wait_for_restart() {
+    local killed_ms=$1 limit_ms=$2 line
+    while :; do
+        line=$(restart_timeline "$killed_ms")
+        [ "${line%% *}" != none ] && { echo "$line"; return 0; }
+        [ $(( $(now_ms) - killed_ms )) -lt $((limit_ms + 20000)) ] || { echo "no new instance after $(( $(now_ms) - killed_ms )) ms: ${line#* }"; return 1; }
+        sleep 0.25
+    done
+}
+
 case_watchdog() {
     as_user alice deltastorectl ping >/dev/null || fail "cannot start the daemon"
     local main watchdog_ms restarts
@@ -400,21 +421,23 @@ case_watchdog() {
     watchdog_ms=$(span_ms "$(prop deltastore.service WatchdogUSec)")
     [ "$watchdog_ms" -gt 0 ] || fail "the service has no watchdog"
     restarts=$(prop deltastore.service NRestarts)
-    local started elapsed since
+    local since stopped line elapsed
     since=$(inside date +%s)
-    started=$(now_ms)
     inside kill -STOP "$main"
-    elapsed=$(wait_for_new_instance "$main" "$started" $((watchdog_ms + WATCHDOG_SLACK_MS))) || fail "$elapsed"
-    figure "watchdog: SIGSTOP -> next instance READY ${elapsed} ms (WatchdogSec=$((watchdog_ms / 1000))s)"
+    # Taken once the kill returned: the daemon is stopped by then, and was at most this command's run earlier.
+    stopped=$(now_ms)
+    line=$(wait_for_restart "$stopped" $((watchdog_ms + WATCHDOG_SLACK_MS))) || fail "$line"
+    elapsed=${line%% *}
+    figure "watchdog: SIGSTOP -> next instance READY ${elapsed} ms (WatchdogSec=$((watchdog_ms / 1000))s: ${line#* })"
     [ "$elapsed" -le $((watchdog_ms + WATCHDOG_SLACK_MS)) ] ||
-        fail "restarted ${elapsed} ms after SIGSTOP (limit WatchdogSec + 5 s = $((watchdog_ms + WATCHDOG_SLACK_MS)) ms)"
+        fail "restarted ${elapsed} ms after SIGSTOP (limit WatchdogSec + 5 s = $((watchdog_ms + WATCHDOG_SLACK_MS)) ms): ${line#* }"
     [ "$(prop deltastore.service NRestarts)" -gt "$restarts" ] || fail "NRestarts did not grow"
     local journal
     journal=$(inside journalctl --no-pager -o cat -u deltastore.service)
     grep -q "Watchdog timeout" <<< "$journal" || fail "no 'Watchdog timeout' in the journal"
     local backtrace
     backtrace=$(backtrace_since "$since" watchdog) || fail "$backtrace"
-    echo "restarted ${elapsed} ms after SIGSTOP (WatchdogSec=$((watchdog_ms / 1000))s); $backtrace"
+    echo "restarted ${elapsed} ms after SIGSTOP (${line#* }); $backtrace"
 }
 
 case_crash() {
@@ -425,9 +448,11 @@ case_crash() {
     since=$(inside date +%s)
     started=$(now_ms)
     inside kill -ABRT "$main"
-    elapsed=$(wait_for_new_instance "$main" "$started" "$CRASH_LIMIT_MS") || fail "$elapsed"
-    figure "crash: SIGABRT -> next instance READY ${elapsed} ms"
-    [ "$elapsed" -le "$CRASH_LIMIT_MS" ] || fail "restarted ${elapsed} ms after SIGABRT (limit ${CRASH_LIMIT_MS} ms)"
+    local line
+    line=$(wait_for_restart "$started" "$CRASH_LIMIT_MS") || fail "$line"
+    elapsed=${line%% *}
+    figure "crash: SIGABRT -> next instance READY ${elapsed} ms (${line#* })"
+    [ "$elapsed" -le "$CRASH_LIMIT_MS" ] || fail "restarted ${elapsed} ms after SIGABRT (limit ${CRASH_LIMIT_MS} ms): ${line#* }"
     local backtrace
     backtrace=$(backtrace_since "$since" crash) || fail "$backtrace"
     as_user alice deltastorectl ping >/dev/null || fail "the restarted daemon does not answer"
