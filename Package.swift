@@ -31,8 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Tests only: an independent JWT implementation that checks the tokens the daemon signs.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
-        // SHA-256 of refresh tokens (auth), HMAC of page cursors (Domain); already in the graph through jwt-kit, same range.
+        // HMAC-SHA256 of tokens (auth, AccessTokenCodec), SHA-256 of refresh tokens, HMAC of page cursors (Domain).
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0"..<"6.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // The daemon's memory budget total (Server); already in the graph through swift-nio.
@@ -72,7 +73,7 @@ let package = Package(
             name: "Auth",
             dependencies: [
                 "CCrypt", "Domain", "BSONCore", nio, nioPosix, nioHelpers, logging,
-                .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The NIO listener: socket file, connections, in-flight limits, drain.
@@ -161,6 +162,7 @@ let package = Package(
             name: "AuthTests",
             dependencies: [
                 "Auth", "Domain", "BSONCore", "TestSupport", nio, nioPosix, nioHelpers, logging,
+                // jwt-kit, an independent JWT implementation, checks the daemon's tokens (AccessTokenCodecTests).
                 .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -1,5 +1,3 @@
-import JWTKit
-
 /// The claims of an access token.
 ///
 /// ```
@@ -13,7 +11,7 @@ import JWTKit
 /// anything else; `sid` names the login session (the refresh-token family)
 /// that logout revokes. `nbf` is never issued but is honoured when present.
 /// Times are whole seconds since the Unix epoch.
-public struct AccessClaims: JWTPayload, Equatable {
+public struct AccessClaims: Sendable, Equatable {
     public var subject: String
     public var userID: String
     public var email: String
@@ -22,29 +20,16 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var expiresAt: Int64
     public var tokenID: String
     public var issuer: String
-    public var audience: AudienceClaim
+    /// `aud`: written as one string when it names one audience, as an array otherwise.
+    public var audience: [String]
     public var type: String
     public var sessionID: String
 
     public static let accessType = "access"
 
-    enum CodingKeys: String, CodingKey {
-        case subject = "sub"
-        case userID = "user_id"
-        case email
-        case issuedAt = "iat"
-        case notBefore = "nbf"
-        case expiresAt = "exp"
-        case tokenID = "jti"
-        case issuer = "iss"
-        case audience = "aud"
-        case type = "typ"
-        case sessionID = "sid"
-    }
-
     public init(
         subject: String, userID: String, email: String, issuedAt: Int64, notBefore: Int64? = nil, expiresAt: Int64,
-        tokenID: String, issuer: String, audience: AudienceClaim, type: String, sessionID: String
+        tokenID: String, issuer: String, audience: [String], type: String, sessionID: String
     ) {
         self.subject = subject
         self.userID = userID
@@ -100,12 +85,8 @@ public struct AccessClaims: JWTPayload, Equatable {
         self.init(
             subject: try string("sub"), userID: try string("user_id"), email: try string("email"), issuedAt: issuedAt,
             notBefore: try integer("nbf"), expiresAt: expiresAt, tokenID: try string("jti"), issuer: try string("iss"),
-            audience: AudienceClaim(value: audience), type: try string("typ"), sessionID: try string("sid")
+            audience: audience, type: try string("typ"), sessionID: try string("sid")
         )
     }
 
-    /// Intentionally empty: jwt-kit calls this after checking the signature,
-    /// but the claims are checked by `TokenService.verify` against its
-    /// injectable clock and configuration, with one error code per failure.
-    public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

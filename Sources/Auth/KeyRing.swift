@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import JWTKit
 import Logging
 import NIOConcurrencyHelpers
 #if canImport(Glibc)
@@ -51,31 +50,26 @@ public enum KeySource: Sendable, Equatable, CustomStringConvertible {
 /// that does not load leaves the current ring in place. Readers take a
 /// snapshot, so a token is checked against one consistent ring.
 public final class KeyRing: Sendable {
-    /// One loaded ring: the keys in file order, the jwt-kit collection that
-    /// signs with them (HS256 each, registered under its `kid`), and the same
-    /// secrets as swift-crypto keys by `kid` for verification.
+    /// One loaded ring: the keys in file order, and their secrets as
+    /// swift-crypto keys by `kid` (HS256 each) for `AccessTokenCodec`.
     public struct Snapshot: Sendable {
         public let keys: [SigningKey]
-        let collection: JWTKeyCollection
         private let verificationKeys: [String: SymmetricKey]
         /// 0 for the ring's first load, one more on every reload: what a
         /// token verified under an older snapshot must be checked again under.
         public let generation: UInt64
 
-        init(keys: [SigningKey], generation: UInt64 = 0) async {
+        init(keys: [SigningKey], generation: UInt64 = 0) {
             precondition(!keys.isEmpty, "a key ring needs a key")
-            let collection = JWTKeyCollection()
-            for key in keys {
-                await collection.add(hmac: HMACKey(from: key.secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.kid))
-            }
             self.keys = keys
-            self.collection = collection
             self.generation = generation
             self.verificationKeys = Dictionary(keys.map { ($0.kid, SymmetricKey(data: $0.secret)) }, uniquingKeysWith: { _, last in last })
         }
 
         /// The key that signs new tokens: the last one.
         public var signingKey: SigningKey { keys[keys.count - 1] }
+        /// The signing key's secret, as the codec takes it.
+        var signingSecret: SymmetricKey { SymmetricKey(data: signingKey.secret) }
         public var kids: [String] { keys.map(\.kid) }
         /// The HMAC key registered under `kid`, if the ring has one.
         func verificationKey(kid: String) -> SymmetricKey? { verificationKeys[kid] }
@@ -94,13 +88,13 @@ public final class KeyRing: Sendable {
     }
 
     /// A ring of fixed keys, not backed by a file (tests, tools).
-    public convenience init(keys: [SigningKey], logger: Logger = Logger(label: "deltastore.auth.keys")) async {
-        self.init(source: nil, snapshot: await Snapshot(keys: keys), logger: logger)
+    public convenience init(keys: [SigningKey], logger: Logger = Logger(label: "deltastore.auth.keys")) {
+        self.init(source: nil, snapshot: Snapshot(keys: keys), logger: logger)
     }
 
     /// Loads the ring from `source`; for `.stateDirectory`, creates the file
     /// with a new key first when it does not exist, and logs where.
-    public static func open(_ source: KeySource, logger: Logger, clock: AuthClock = .system) async throws -> KeyRing {
+    public static func open(_ source: KeySource, logger: Logger, clock: AuthClock = .system) throws -> KeyRing {
         if case .stateDirectory(let path) = source, access(path, F_OK) != 0, errno == ENOENT {
             let kid = generatedKid(clock: clock)
             do {
@@ -115,7 +109,7 @@ public final class KeyRing: Sendable {
             }
         }
         let keys = try KeyFile.read(path: source.path)
-        let ring = KeyRing(source: source, snapshot: await Snapshot(keys: keys), logger: logger)
+        let ring = KeyRing(source: source, snapshot: Snapshot(keys: keys), logger: logger)
         logger.info(
             "loaded \(keys.count) signing key\(keys.count == 1 ? "" : "s") from \(source); signing with \(keys[keys.count - 1].kid)",
             metadata: ["source": "\(source)", "keys": "\(keys.count)", "signing_kid": "\(keys[keys.count - 1].kid)"]
@@ -139,7 +133,7 @@ public final class KeyRing: Sendable {
     /// Re-reads the key file and swaps the ring. Throws (leaving the current
     /// ring in place) when the file cannot be used or the ring has no file.
     @discardableResult
-    public func reload() async throws -> Snapshot {
+    public func reload() throws -> Snapshot {
         guard let source else { throw KeyFileError("this key ring has no file to reload") }
         let keys: [SigningKey]
         do {
@@ -152,7 +146,7 @@ public final class KeyRing: Sendable {
             value &+= 1
             return value
         }
-        let snapshot = await Snapshot(keys: keys, generation: generation)
+        let snapshot = Snapshot(keys: keys, generation: generation)
         let previous = current.withLockedValue { value -> Snapshot in
             defer { value = snapshot }
             return value

@@ -236,7 +236,7 @@ public final class SessionService: Sendable {
             createdAt: now, expiresAt: now.saturatingAdd(settings.refreshTokenLifetime)
         )
         try await sessions.create(session)
-        let access = try await tokens.issue(userID: user.id, email: user.email, sessionID: session.familyID)
+        let access = tokens.issue(userID: user.id, email: user.email, sessionID: session.familyID)
         return SessionTokens(access: access, refreshToken: refresh, refreshExpiresAtMilliseconds: session.expiresAt)
     }
 
@@ -310,7 +310,7 @@ public final class SessionService: Sendable {
             if current.revokedAt != nil { throw AuthError.tokenRevoked("this session was logged out or revoked") }
             return try await rotatedAgain(current, key: key, peer: peer, now: now, logger: logger)
         }
-        let access = try await tokens.issue(userID: user.id, email: user.email, sessionID: session.familyID)
+        let access = tokens.issue(userID: user.id, email: user.email, sessionID: session.familyID)
         let rotation = Rotation(
             tokens: SessionTokens(access: access, refreshToken: refresh, refreshExpiresAtMilliseconds: successor.expiresAt),
             familyID: session.familyID, userID: user.id, successorID: successor.id

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import JWTKit
 
 /// What access tokens say and how long they live.
 public struct TokenSettings: Sendable {
@@ -17,7 +16,7 @@ public struct TokenSettings: Sendable {
     public static let defaultAudience = "deltastream"
     public static let defaultAccessTokenLifetime: Int64 = 15 * 60
     /// The only signing algorithm issued or accepted.
-    public static let algorithm = "HS256"
+    public static let algorithm = AccessTokenCodec.algorithm
     /// Longer strings are not tokens this server issued.
     public static let maximumTokenBytes = 8192
     /// Tokens remembered as verified (`VerifiedTokenCache`); 0 disables it.
@@ -58,8 +57,8 @@ public struct VerifiedAccessToken: Sendable, Equatable {
     public let expiresAtMilliseconds: Int64
 }
 
-/// Signs access tokens (JWS compact, HS256) with the key ring through jwt-kit,
-/// and verifies them here, synchronously, with swift-crypto's HMAC.
+/// Signs access tokens (JWS compact, HS256) with the key ring's newest key
+/// and verifies them, synchronously, both through `AccessTokenCodec`.
 ///
 /// Verification is on the hot path of every gateway request, so it runs
 /// inline on the caller's thread (no task, no thread hop) and decodes the
@@ -103,19 +102,16 @@ public final class TokenService: Sendable {
     public var verifiedCacheCount: Int { verified.count }
 
     /// Signs a new access token with the newest key.
-    public func issue(userID: String, email: String, sessionID: String) async throws -> IssuedAccessToken {
+    public func issue(userID: String, email: String, sessionID: String) -> IssuedAccessToken {
         let now = clock.nowSeconds
         let claims = AccessClaims(
             subject: userID, userID: userID, email: email, issuedAt: now, expiresAt: now.saturatingAdd(settings.accessTokenLifetime),
             tokenID: Base64URL.encode(SecureRandom.bytes(16)), issuer: settings.issuer,
-            audience: AudienceClaim(value: [settings.audience]), type: AccessClaims.accessType, sessionID: sessionID
+            audience: [settings.audience], type: AccessClaims.accessType, sessionID: sessionID
         )
         let snapshot = keyRing.snapshot
         let kid = snapshot.signingKey.kid
-        var header = JWTHeader()
-        header.alg = TokenSettings.algorithm
-        header.typ = "JWT"
-        let token = try await snapshot.collection.sign(claims, kid: JWKIdentifier(string: kid), header: header)
+        let token = AccessTokenCodec.encode(claims, kid: kid, secret: snapshot.signingSecret)
         return IssuedAccessToken(token: token, claims: claims, kid: kid)
     }
 
@@ -128,51 +124,13 @@ public final class TokenService: Sendable {
             try checkTimes(issuedAt: entry.issuedAt, notBefore: entry.notBefore, expiresAt: entry.expiresAt, now: now)
             return entry.verified
         }
-        let bytes = Array(token.utf8)
-        guard !bytes.isEmpty else { throw .tokenInvalid("empty token") }
-        guard bytes.count <= TokenSettings.maximumTokenBytes else {
-            throw .tokenInvalid("longer than \(TokenSettings.maximumTokenBytes) bytes")
-        }
-        let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3 else {
-            if parts.count == 1, RefreshToken.isWellFormed(token) {
-                throw .tokenInvalid("a refresh token is not an access token")
-            }
-            throw .tokenInvalid("not a JWT: expected three parts separated by '.'")
-        }
-        guard parts.allSatisfy({ $0.allSatisfy(Base64URL.isAlphabet) }) else {
-            throw .tokenInvalid("not base64url (only A-Z a-z 0-9 - _ and no padding)")
-        }
-        guard !parts[0].isEmpty, !parts[1].isEmpty else { throw .tokenInvalid("empty header or claims") }
-        guard let headerJSON = Base64URL.decode(bytes: parts[0]), let header = try? StrictJSON.parse(headerJSON), case .object = header else {
-            throw .tokenInvalid("the header is not a base64url JSON object")
-        }
-        guard case .string(let algorithm)? = header["alg"], algorithm == TokenSettings.algorithm else {
-            throw .tokenInvalid("algorithm \(Self.quoted(header["alg"])) is not accepted (only \(TokenSettings.algorithm))")
-        }
-        guard case .string("JWT")? = header["typ"] else { throw .tokenInvalid("header typ \(Self.quoted(header["typ"])) is not exactly JWT") }
-        guard header["crit"] == nil else { throw .tokenInvalid("critical header extensions are not supported") }
-        guard case .string(let kid)? = header["kid"] else { throw .tokenInvalid("no key id (kid) string in the header") }
-        guard !parts[2].isEmpty else { throw .tokenInvalid("unsigned token (no signature)") }
-        guard let key = snapshot.verificationKey(kid: kid) else {
-            throw .tokenInvalid("signed with an unknown key \(Self.quoted(kid))")
-        }
-        guard let signature = Base64URL.decode(bytes: parts[2]), signature.count == SHA256.byteCount else {
-            throw .tokenInvalid("bad signature")
-        }
-        // The signing input is everything before the second '.': header and claims as sent.
-        let signingInput = bytes[bytes.startIndex..<(parts[2].startIndex - 1)]
-        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key) else {
-            throw .tokenInvalid("bad signature")
-        }
-        guard let claimsJSON = Base64URL.decode(bytes: parts[1]), let claimsObject = try? StrictJSON.parse(claimsJSON) else {
-            throw .tokenInvalid("malformed claims (not a JSON text)")
-        }
-        let claims = try AccessClaims(strict: claimsObject)
+        let decoded = try AccessTokenCodec.decode(token, key: snapshot.verificationKey(kid:))
+        let claims = decoded.claims
+        let kid = decoded.kid
 
-        guard claims.type == AccessClaims.accessType else { throw .tokenInvalid("not an access token (typ \(Self.quoted(claims.type)))") }
-        guard claims.issuer == settings.issuer else { throw .tokenInvalid("issued by \(Self.quoted(claims.issuer)), not \(settings.issuer)") }
-        guard claims.audience.value.contains(settings.audience) else { throw .tokenInvalid("not issued for \(settings.audience)") }
+        guard claims.type == AccessClaims.accessType else { throw .tokenInvalid("not an access token (typ \(AccessTokenCodec.quoted(claims.type)))") }
+        guard claims.issuer == settings.issuer else { throw .tokenInvalid("issued by \(AccessTokenCodec.quoted(claims.issuer)), not \(settings.issuer)") }
+        guard claims.audience.contains(settings.audience) else { throw .tokenInvalid("not issued for \(settings.audience)") }
         guard !claims.userID.isEmpty, claims.subject == claims.userID, !claims.sessionID.isEmpty else {
             throw .tokenInvalid("inconsistent subject claims")
         }
@@ -198,18 +156,6 @@ public final class TokenService: Sendable {
         guard issuedAt <= horizon else { throw .tokenInvalid("issued in the future") }
         if let notBefore, notBefore > horizon { throw .tokenInvalid("not valid yet (nbf)") }
         guard now < expiresAt else { throw .tokenExpired("the access token expired; refresh it") }
-    }
-
-    /// A client-supplied header value for an error message: short, printable, quoted.
-    private static func quoted(_ json: StrictJSON?) -> String {
-        guard let json else { return "(none)" }
-        guard case .string(let value) = json else { return "(\(json.typeName))" }
-        return quoted(value)
-    }
-
-    private static func quoted(_ value: String) -> String {
-        let clean = value.unicodeScalars.prefix(32).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
-        return "'" + String(clean) + (value.unicodeScalars.count > 32 ? "…" : "") + "'"
     }
 }
 

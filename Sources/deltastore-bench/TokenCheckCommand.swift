@@ -27,11 +27,11 @@ struct TokenCheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let key = SigningKey(kid: "bench", secret: Array(repeating: 7, count: 32))
-        let ring = await KeyRing(keys: [key], logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let ring = KeyRing(keys: [key], logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
         let service = TokenService(keyRing: ring, settings: TokenSettings(verifiedCacheCapacity: 0))
         var issued: [String] = []
         for index in 0..<max(1, tokens) {
-            issued.append(try await service.issue(userID: "user\(index)", email: "user\(index)@example.com", sessionID: "family\(index)").token)
+            issued.append(service.issue(userID: "user\(index)", email: "user\(index)@example.com", sessionID: "family\(index)").token)
         }
         let list = issued
         let callers = max(1, threads ?? System.coreCount)

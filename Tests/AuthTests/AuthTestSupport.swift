@@ -311,7 +311,7 @@ struct Harness {
         store: InMemoryAuthStore = InMemoryAuthStore()
     ) async throws -> Harness {
         let clock = ManualClock()
-        let keyRing = await KeyRing(keys: keys, logger: quietLogger)
+        let keyRing = KeyRing(keys: keys, logger: quietLogger)
         let hasher = try PasswordHasher.make(cost: cost, threadPool: threadPool)
         let tokens = TokenService(keyRing: keyRing, settings: TokenSettings(), clock: clock.clock)
         let throttle = LoginThrottle(policy: policy, clock: clock.clock)

@@ -87,7 +87,7 @@ struct KeyRingTests {
         let source = KeySource.resolve(explicitPath: nil, environment: [:], stateDirectory: directory.file("state"))
         #expect(source == .stateDirectory(path: directory.file("state/jwt-keys")))
         let log = CapturedLog()
-        let ring = try await KeyRing.open(source, logger: log.logger)
+        let ring = try KeyRing.open(source, logger: log.logger)
         var info = stat()
         #expect(stat(source.path, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o600)
@@ -99,7 +99,7 @@ struct KeyRingTests {
 
         // A second start reads the same key and creates nothing.
         let again = CapturedLog()
-        let reopened = try await KeyRing.open(source, logger: again.logger)
+        let reopened = try KeyRing.open(source, logger: again.logger)
         #expect(reopened.snapshot.signingKey.kid == key.kid)
         #expect(reopened.snapshot.signingKey.secret == key.secret)
         #expect(!again.text.contains("created a signing key"))
@@ -122,17 +122,17 @@ struct KeyRingTests {
         let path = directory.file("jwt-keys")
         try write("old \(Self.secretA)\n", to: path)
         let log = CapturedLog()
-        let ring = try await KeyRing.open(.configured(path: path), logger: log.logger)
+        let ring = try KeyRing.open(.configured(path: path), logger: log.logger)
         let clock = ManualClock()
         let tokens = TokenService(keyRing: ring, clock: clock.clock)
-        let oldToken = try await tokens.issue(userID: "u", email: "e@x", sessionID: "s")
+        let oldToken = tokens.issue(userID: "u", email: "e@x", sessionID: "s")
         #expect(oldToken.kid == "old")
 
         // Rotation: append a key, reload; new tokens carry it, old ones still verify.
         try write("old \(Self.secretA)\nnew \(Self.secretB)\n", to: path)
-        try await ring.reload()
+        try ring.reload()
         #expect(ring.snapshot.kids == ["old", "new"])
-        let newToken = try await tokens.issue(userID: "u", email: "e@x", sessionID: "s")
+        let newToken = tokens.issue(userID: "u", email: "e@x", sessionID: "s")
         #expect(newToken.kid == "new")
         _ = try tokens.verify(oldToken.token)
         #expect(Array(oldToken.token.utf8).withUnsafeBytes { tokens.verifyCached($0) } != nil)
@@ -140,15 +140,15 @@ struct KeyRingTests {
 
         // A broken file: the reload fails and the ring stays as it was.
         try write("new \(Base64URL.encode([UInt8](repeating: 1, count: 8)))\n", to: path)
-        await #expect(throws: KeyFileError.self) { try await ring.reload() }
+        #expect(throws: KeyFileError.self) { try ring.reload() }
         #expect(ring.snapshot.kids == ["old", "new"])
         try write("new \(Self.secretB)\n", to: path, mode: 0o666)
-        await #expect(throws: KeyFileError.self) { try await ring.reload() }
+        #expect(throws: KeyFileError.self) { try ring.reload() }
         #expect(ring.snapshot.kids == ["old", "new"])
 
         // Retiring the old key: its tokens stop verifying.
         try write("new \(Self.secretB)\n", to: path)
-        try await ring.reload()
+        try ring.reload()
         #expect(Array(oldToken.token.utf8).withUnsafeBytes { tokens.verifyCached($0) } == nil, "remembered under the old ring: checked again")
         #expect(await authError { _ = try tokens.verify(oldToken.token) }?.code == "TOKEN_INVALID")
         _ = try tokens.verify(newToken.token)
