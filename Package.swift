@@ -86,16 +86,25 @@ let package = Package(
             ],
             swiftSettings: requestPathSettings
         ),
-        // The daemon executable.
-        .executableTarget(
-            name: "deltastored",
+        // The daemon put together from a configuration: every resource opened in order, one owner
+        // (RunningDaemon) with the service group and one shutdown. Used by deltastored and the in-process tests.
+        .target(
+            name: "DaemonAssembly",
             dependencies: [
                 "Server", "RequestDispatch", "WireProtocol", "BSONCore", "Domain",
-                "SQLiteStore", "MongoStore", "Systemd", "Auth", logging,
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SQLiteStore", "MongoStore", "Systemd", "Auth", nio, nioPosix, nioHelpers, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 // SIGHUP reloads the access rules and the JWT key ring (ReloadService).
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The daemon executable: options, process-wide set-up (logging, signals), then DaemonAssembly.
+        .executableTarget(
+            name: "deltastored",
+            dependencies: [
+                "DaemonAssembly", "RequestDispatch", "WireProtocol", "BSONCore", "Domain",
+                "SQLiteStore", "MongoStore", "Systemd", "Auth", nio, nioPosix, logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The Swift client library: one connection, requests multiplexed by id.
@@ -167,6 +176,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging, nio, nioHelpers]),
+        // The assembly in the test process: start, serve, stop, a failed start, the teardown order.
+        .testTarget(name: "DaemonAssemblyTests", dependencies: ["DaemonAssembly", "Domain", "BSONCore", "TestSupport", nioHelpers, logging]),
         .testTarget(name: "NativeLibraryTests", dependencies: ["SQLiteStore", "MongoStore", "Systemd", "Auth", "BSONCore"]),
         .testTarget(
             name: "EndToEndTests",

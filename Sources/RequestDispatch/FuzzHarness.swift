@@ -28,7 +28,7 @@ public enum FuzzHarness {
 
     /// The key the harness seals and opens cursors with (fixed: inputs replay).
     static let cursorKey = CursorKey(secret: Array(repeating: 0x5A, count: CursorKey.secretBytes))!
-    static let limits = ServerInfo.Limits(maxMessageBytes: 1 << 20, maxBatch: 1000, maxPage: 1000, maxInFlight: 16)
+    static let limits = DaemonLimits(maxMessageBytes: 1 << 20, maxBatch: 1000, maxPage: 1000, maxInFlight: 16)
 
     /// Decodes frames from `bytes` and runs each request through envelope
     /// parsing and every operation's argument validation and query building.

@@ -1,30 +1,16 @@
 import NIOCore
 import WireProtocol
 
-/// The facts `hello` reports and the limits every connection enforces, fixed at
-/// start from the configuration.
+/// The facts `hello` reports, fixed at start from the configuration: the
+/// store's kind, the limits (the same `DaemonLimits` the listener enforces)
+/// and the start time.
 public struct ServerInfo: Sendable {
-    /// Limits announced in `hello` so that clients size their requests.
-    public struct Limits: Sendable {
-        public var maxMessageBytes: Int
-        public var maxBatch: Int
-        public var maxPage: Int
-        public var maxInFlight: Int
-
-        public init(maxMessageBytes: Int = BSONFrameDecoder.defaultMaximumFrameBytes, maxBatch: Int = 1000, maxPage: Int = 1000, maxInFlight: Int = 128) {
-            self.maxMessageBytes = maxMessageBytes
-            self.maxBatch = maxBatch
-            self.maxPage = maxPage
-            self.maxInFlight = maxInFlight
-        }
-    }
-
     /// "sqlite" or "mongodb".
     public var storeKind: String
-    public var limits: Limits
+    public var limits: DaemonLimits
     public var startedAt: NIODeadline
 
-    public init(storeKind: String, limits: Limits = Limits(), startedAt: NIODeadline = .now()) {
+    public init(storeKind: String, limits: DaemonLimits = DaemonLimits(), startedAt: NIODeadline = .now()) {
         self.storeKind = storeKind
         self.limits = limits
         self.startedAt = startedAt

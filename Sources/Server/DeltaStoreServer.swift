@@ -45,15 +45,15 @@ public final class DeltaStoreServer: Service, Sendable {
         self.logger = logger
         self.inheritedSocket = inheritedSocket
         self.onListening = onListening
-        self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections, maxPerUID: configuration.maxConnectionsPerUID)
+        self.registry = ConnectionRegistry(maxConnections: configuration.limits.maxConnections, maxPerUID: configuration.limits.maxConnectionsPerUID)
         self.onShutdown = onShutdown
         // After a burst (the budget held a sixteenth of its limit, or 16 MiB),
         // once it falls to under a quarter of that, free pages go back to the
         // system (at most once every 5 s).
-        let arm = max(16 << 20, configuration.maxBufferedBytes / 16)
-        let pressureLog = PressureLog(logger: logger, limit: configuration.maxBufferedBytes, stallTimeout: configuration.stallTimeout)
+        let arm = max(16 << 20, configuration.limits.maxBufferedBytes / 16)
+        let pressureLog = PressureLog(logger: logger, limit: configuration.limits.maxBufferedBytes, stallTimeout: configuration.stallTimeout)
         self.budget = MemoryBudget(
-            limit: configuration.maxBufferedBytes,
+            limit: configuration.limits.maxBufferedBytes,
             monitor: MemoryPressureMonitor(armBytes: arm, calmBytes: arm / 4) { [logger] in
                 let before = AllocatorTuning.residentBytes()
                 AllocatorTuning.trim()
@@ -74,9 +74,6 @@ public final class DeltaStoreServer: Service, Sendable {
 
     /// Bytes the memory budget holds now, over all connections.
     public var bufferedBytes: Int { budget.used }
-
-    /// The number of open client connections.
-    public var connectionCount: Int { registry.count }
 
     public func run() async throws {
         if AllocatorTuning.mapLargeBuffers() {
@@ -122,9 +119,9 @@ public final class DeltaStoreServer: Service, Sendable {
         let budget = self.budget
         let pools = self.pools
         let limits = ConnectionHandler.Machine.Limits(
-            maxInFlight: configuration.maxInFlightPerConnection,
-            maxUnsentBytes: configuration.maxUnsentBytesPerConnection,
-            maxReplyBytes: configuration.maxMessageBytes,
+            maxInFlight: configuration.limits.maxInFlight,
+            maxUnsentBytes: configuration.limits.maxUnsentBytesPerConnection,
+            maxReplyBytes: configuration.limits.maxMessageBytes,
             frameTimeout: configuration.frameTimeout,
             stallTimeout: configuration.stallTimeout,
             smallBytes: budget.smallBytes
@@ -150,7 +147,7 @@ public final class DeltaStoreServer: Service, Sendable {
                     }
                     let frameLimit = PeerFrameLimit.decide(
                         peer: peer, policy: dispatcher.access.policy,
-                        maxMessageBytes: configuration.maxMessageBytes, smallPeerMaxFrameBytes: configuration.smallPeerMaxFrameBytes
+                        maxMessageBytes: configuration.limits.maxMessageBytes, smallPeerMaxFrameBytes: configuration.limits.smallPeerMaxFrameBytes
                     )
                     let handler = ConnectionHandler(
                         dispatcher: dispatcher,

@@ -4,11 +4,11 @@ import WireProtocol
 
 /// `chains.insert`, `chains.query`, `chains.latest`.
 enum ChainOperations {
-    static func all(store: any MarketStore, limits: ServerInfo.Limits, cursorKey: CursorKey) -> [Operation] {
+    static func all(store: any MarketStore, limits: DaemonLimits, cursorKey: CursorKey) -> [Operation] {
         [insert(store.chains, limits), query(store.chains, limits, cursorKey), latest(store.chains)]
     }
 
-    static func insert(_ chains: any ChainRepository, _ limits: ServerInfo.Limits) -> Operation {
+    static func insert(_ chains: any ChainRepository, _ limits: DaemonLimits) -> Operation {
         let descriptor = OperationDescriptor(
             name: "chains.insert", group: .write,
             summary: "Store a batch of option-chain snapshots, all or nothing; a chain with the product, expiry and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
@@ -22,7 +22,7 @@ enum ChainOperations {
         }
     }
 
-    static func query(_ chains: any ChainRepository, _ limits: ServerInfo.Limits, _ cursorKey: CursorKey) -> Operation {
+    static func query(_ chains: any ChainRepository, _ limits: DaemonLimits, _ cursorKey: CursorKey) -> Operation {
         let descriptor = OperationDescriptor(
             name: "chains.query", group: .read,
             summary: "A product's chain snapshots (optionally of one expiry), newest first by default, keyset-paginated; `fields` returns only the named top-level fields (plus product, expiry, timestamp), e.g. a PCR history.",
@@ -47,7 +47,7 @@ enum ChainOperations {
     }
 
     /// `chains.query`'s arguments as a query, checked in the order §14.2.14 gives.
-    static func parseQuery(_ args: BSONDocument, limits: ServerInfo.Limits, cursorKey: CursorKey) throws -> ChainQuery {
+    static func parseQuery(_ args: BSONDocument, limits: DaemonLimits, cursorKey: CursorKey) throws -> ChainQuery {
         let arguments = try Arguments(args, allowed: ["product", "expiry", "start", "end", "limit", "order", "cursor", "fields"])
         var query = ChainQuery(
             product: try arguments.name("product") ?? "",

@@ -4,11 +4,11 @@ import WireProtocol
 
 /// `quotes.insert`, `quotes.query`.
 enum QuoteOperations {
-    static func all(store: any MarketStore, limits: ServerInfo.Limits, cursorKey: CursorKey) -> [Operation] {
+    static func all(store: any MarketStore, limits: DaemonLimits, cursorKey: CursorKey) -> [Operation] {
         [insert(store.quotes, limits), query(store.quotes, limits, cursorKey)]
     }
 
-    static func insert(_ quotes: any QuoteRepository, _ limits: ServerInfo.Limits) -> Operation {
+    static func insert(_ quotes: any QuoteRepository, _ limits: DaemonLimits) -> Operation {
         let descriptor = OperationDescriptor(
             name: "quotes.insert", group: .write,
             summary: "Store a batch of option quotes, all or nothing; a quote with the symbol and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
@@ -22,7 +22,7 @@ enum QuoteOperations {
         }
     }
 
-    static func query(_ quotes: any QuoteRepository, _ limits: ServerInfo.Limits, _ cursorKey: CursorKey) -> Operation {
+    static func query(_ quotes: any QuoteRepository, _ limits: DaemonLimits, _ cursorKey: CursorKey) -> Operation {
         let descriptor = OperationDescriptor(
             name: "quotes.query", group: .read,
             summary: "Option quotes by symbol or by product, filtered by expiry, type and strike range, newest first by default, keyset-paginated.",
@@ -46,7 +46,7 @@ enum QuoteOperations {
     }
 
     /// `quotes.query`'s arguments as a query, checked in the order §14.2.12 gives.
-    static func parseQuery(_ args: BSONDocument, limits: ServerInfo.Limits, cursorKey: CursorKey) throws -> QuoteQuery {
+    static func parseQuery(_ args: BSONDocument, limits: DaemonLimits, cursorKey: CursorKey) throws -> QuoteQuery {
         let arguments = try Arguments(args, allowed: ["symbol", "product", "expiry", "option_type", "strike_min", "strike_max", "start", "end", "limit", "order", "cursor"])
         let symbol = try arguments.name("symbol", required: false)
         let product = try arguments.name("product", required: false)

@@ -13,11 +13,11 @@ enum TickOperations {
         .init("cursor", "string", "The `next` of the previous page of the same query."),
     ]
 
-    static func all(store: any MarketStore, limits: ServerInfo.Limits, cursorKey: CursorKey) -> [Operation] {
+    static func all(store: any MarketStore, limits: DaemonLimits, cursorKey: CursorKey) -> [Operation] {
         [insert(store.ticks, limits), query(store.ticks, limits, cursorKey), latest(store.ticks), ohlc(store.ticks, limits)]
     }
 
-    static func insert(_ ticks: any TickRepository, _ limits: ServerInfo.Limits) -> Operation {
+    static func insert(_ ticks: any TickRepository, _ limits: DaemonLimits) -> Operation {
         let descriptor = OperationDescriptor(
             name: "ticks.insert", group: .write,
             summary: "Store a batch of underlying ticks, all or nothing; a tick with the product, tick_id and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
@@ -31,7 +31,7 @@ enum TickOperations {
         }
     }
 
-    static func query(_ ticks: any TickRepository, _ limits: ServerInfo.Limits, _ cursorKey: CursorKey) -> Operation {
+    static func query(_ ticks: any TickRepository, _ limits: DaemonLimits, _ cursorKey: CursorKey) -> Operation {
         let descriptor = OperationDescriptor(
             name: "ticks.query", group: .read,
             summary: "One product's ticks in a time range, newest first by default, keyset-paginated.",
@@ -50,7 +50,7 @@ enum TickOperations {
     }
 
     /// `ticks.query`'s arguments as a query, checked in the order §14.2.8 gives.
-    static func parseQuery(_ args: BSONDocument, limits: ServerInfo.Limits, cursorKey: CursorKey) throws -> TickQuery {
+    static func parseQuery(_ args: BSONDocument, limits: DaemonLimits, cursorKey: CursorKey) throws -> TickQuery {
         let arguments = try Arguments(args, allowed: ["product", "start", "end", "limit", "order", "cursor"])
         var query = TickQuery(
             product: try arguments.name("product") ?? "",
@@ -82,7 +82,7 @@ enum TickOperations {
         }
     }
 
-    static func ohlc(_ ticks: any TickRepository, _ limits: ServerInfo.Limits) -> Operation {
+    static func ohlc(_ ticks: any TickRepository, _ limits: DaemonLimits) -> Operation {
         let descriptor = OperationDescriptor(
             name: "ticks.ohlc", group: .read,
             summary: "Open/high/low/close bars of a product's ticks. Windows are aligned to the Unix epoch (UTC); the newest `limit` windows that have ticks are returned, oldest first.",
@@ -110,7 +110,7 @@ enum TickOperations {
     }
 
     /// `ticks.ohlc`'s arguments as a query, checked in the order §14.2.10 gives.
-    static func parseBarQuery(_ args: BSONDocument, limits: ServerInfo.Limits) throws -> BarQuery {
+    static func parseBarQuery(_ args: BSONDocument, limits: DaemonLimits) throws -> BarQuery {
         let arguments = try Arguments(args, allowed: ["product", "window", "start", "end", "limit"])
         let product = try arguments.name("product") ?? ""
         let windowText = try arguments.string("window", required: true, maxBytes: 8) ?? ""

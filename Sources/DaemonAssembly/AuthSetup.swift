@@ -1,4 +1,3 @@
-import ArgumentParser
 import Auth
 import Domain
 import Foundation
@@ -7,69 +6,6 @@ import NIOCore
 import NIOPosix
 import RequestDispatch
 import ServiceLifecycle
-
-/// The auth options of `deltastored`.
-struct AuthOptions: ParsableArguments {
-    @Option(
-        name: .customLong("jwt-keys"),
-        help: ArgumentHelp(
-            "File of JWT signing keys: one `KID BASE64URL-SECRET` per line, the last one signs, all verify; not readable by others.",
-            discussion: "Default: $CREDENTIALS_DIRECTORY/jwt-keys when it exists (systemd LoadCredential=), else jwt-keys in the state directory, created with a new key when missing. Reloaded on SIGHUP.",
-            valueName: "path"
-        )
-    )
-    var jwtKeys: String?
-
-    @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost of new password hashes (4 to 17). Stored hashes of another cost are re-hashed at their next login.")
-    var bcryptCost: Int = PasswordHasher.defaultCost
-
-    @Option(name: .customLong("access-token-ttl"), help: "Lifetime of access tokens: seconds, or a number with s, m, h or d (1m to 1d).")
-    var accessTokenTTL: AuthDuration = AuthDuration(seconds: TokenSettings.defaultAccessTokenLifetime)
-
-    @Option(name: .customLong("refresh-token-ttl"), help: "Lifetime of refresh tokens: seconds, or a number with s, m, h or d (1h to 365d, longer than the access-token lifetime).")
-    var refreshTokenTTL: AuthDuration = AuthDuration(seconds: SessionSettings.defaultRefreshTokenLifetime / 1000)
-
-    func validate() throws {
-        guard PasswordHasher.costRange.contains(bcryptCost) else {
-            throw ValidationError("--bcrypt-cost must be between \(PasswordHasher.costRange.lowerBound) and \(PasswordHasher.costRange.upperBound)")
-        }
-        guard (60...86_400).contains(accessTokenTTL.seconds) else { throw ValidationError("--access-token-ttl must be between 1m and 1d") }
-        guard (3600...365 * 86_400).contains(refreshTokenTTL.seconds) else { throw ValidationError("--refresh-token-ttl must be between 1h and 365d") }
-        guard refreshTokenTTL.seconds > accessTokenTTL.seconds else {
-            throw ValidationError("--refresh-token-ttl must be longer than --access-token-ttl")
-        }
-    }
-}
-
-/// A duration option: `900`, `900s`, `15m`, `12h`, `30d`.
-struct AuthDuration: ExpressibleByArgument, Sendable, CustomStringConvertible {
-    var seconds: Int64
-
-    init(seconds: Int64) {
-        self.seconds = seconds
-    }
-
-    init?(argument: String) {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        var text = Substring(argument)
-        var unit: Int64 = 1
-        if let last = text.last, let factor = units[last] {
-            unit = factor
-            text = text.dropLast()
-        }
-        guard !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber), let value = Int64(text), value <= 100 * 365 * 86_400 else { return nil }
-        seconds = value * unit
-    }
-
-    var description: String {
-        if seconds % 86_400 == 0 { return "\(seconds / 86_400)d" }
-        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
-        if seconds % 60 == 0 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
-    }
-
-    var defaultValueDescription: String { description }
-}
 
 /// Builds auth for the daemon: the key ring, the password hasher and its
 /// thread pool, the token and session services, the `auth.*` operations, the
@@ -80,7 +16,7 @@ struct AuthDuration: ExpressibleByArgument, Sendable, CustomStringConvertible {
 /// `AuthStore`: both the SQLite and the MongoDB store do). Otherwise the daemon serves without
 /// the `auth.*` operations and says so in its log.
 enum AuthSetup {
-    /// What `DaemonCommand` wires in.
+    /// What `DaemonAssembly` wires in.
     struct Running {
         /// The `auth.*` operations (empty when the store has no auth).
         var operations: [RequestDispatch.Operation]
@@ -121,7 +57,7 @@ enum AuthSetup {
     static let revocationPollInterval: Duration = .milliseconds(250)
 
     static func start(
-        options: AuthOptions, store: any MarketStore, stateDirectory: String, access: AccessControl, logger: Logger
+        options: AuthConfiguration, store: any MarketStore, stateDirectory: String, access: AccessControl, logger: Logger
     ) async throws -> Running {
         guard let authStore = store as? any AuthStore else {
             logger.warning("the \(store.kind) store keeps no users or sessions yet: the auth.* operations are not offered")
@@ -135,7 +71,7 @@ enum AuthSetup {
             for warning in plan.warnings { logger.warning("\(warning)") }
         }
 
-        let source = KeySource.resolve(explicitPath: options.jwtKeys, environment: ProcessInfo.processInfo.environment, stateDirectory: stateDirectory)
+        let source = KeySource.resolve(explicitPath: options.jwtKeysPath, environment: options.credentialsDirectory.map { ["CREDENTIALS_DIRECTORY": $0] } ?? [:], stateDirectory: stateDirectory)
         let keyRing = try await KeyRing.open(source, logger: logger)
 
         let pool = NIOThreadPool(numberOfThreads: hashingThreads)
@@ -148,7 +84,7 @@ enum AuthSetup {
                     metadata: ["nice": "\(ThreadNiceness.hashing)", "error": "\(refused)"]
                 )
             }
-            let tokenSettings = TokenSettings(accessTokenLifetime: options.accessTokenTTL.seconds)
+            let tokenSettings = TokenSettings(accessTokenLifetime: options.accessTokenLifetimeSeconds)
             let tokens = TokenService(keyRing: keyRing, settings: tokenSettings)
             let revocations = RevocationList(retentionMilliseconds: (tokenSettings.accessTokenLifetime + tokenSettings.leeway) * 1000 + 60_000)
             let watcher = RevocationWatcher(sessions: authStore.sessions, revocations: revocations)
@@ -157,18 +93,18 @@ enum AuthSetup {
             try await census.refresh(from: authStore.users, now: AuthClock.system.nowMilliseconds)
             let service = SessionService(
                 store: authStore, hasher: hasher, tokens: tokens, throttle: LoginThrottle(), revocations: revocations,
-                settings: SessionSettings(refreshTokenLifetime: options.refreshTokenTTL.seconds * 1000), census: census
+                settings: SessionSettings(refreshTokenLifetime: options.refreshTokenLifetimeSeconds * 1000), census: census
             )
             let reloadKeys = Reloader.Step(name: "jwt keys") {
                 let snapshot = try await keyRing.reload()
                 return "\(snapshot.keys.count) key\(snapshot.keys.count == 1 ? "" : "s"), signing with \(snapshot.signingKey.kid)"
             }
             logger.info(
-                "auth ready: tokens signed with \(keyRing.snapshot.signingKey.kid), valid \(options.accessTokenTTL) (refresh \(options.refreshTokenTTL)); bcrypt cost \(hasher.cost) on \(hashingThreads) thread\(hashingThreads == 1 ? "" : "s") at nice \(ThreadNiceness.hashing); \(revocations.count) revoked session\(revocations.count == 1 ? "" : "s") loaded",
+                "auth ready: tokens signed with \(keyRing.snapshot.signingKey.kid), valid \(DurationText.compact(seconds: options.accessTokenLifetimeSeconds)) (refresh \(DurationText.compact(seconds: options.refreshTokenLifetimeSeconds))); bcrypt cost \(hasher.cost) on \(hashingThreads) thread\(hashingThreads == 1 ? "" : "s") at nice \(ThreadNiceness.hashing); \(revocations.count) revoked session\(revocations.count == 1 ? "" : "s") loaded",
                 metadata: [
                     "keys": "\(keyRing.source.map(String.init(describing:)) ?? "-")", "signing_kid": "\(keyRing.snapshot.signingKey.kid)",
                     "bcrypt_cost": "\(hasher.cost)", "hashing_threads": "\(hashingThreads)", "hashing_nice": "\(ThreadNiceness.hashing)",
-                    "access_ttl": "\(options.accessTokenTTL)", "refresh_ttl": "\(options.refreshTokenTTL)",
+                    "access_ttl": "\(DurationText.compact(seconds: options.accessTokenLifetimeSeconds))", "refresh_ttl": "\(DurationText.compact(seconds: options.refreshTokenLifetimeSeconds))",
                     "revoked_sessions": "\(revocations.count)",
                     "hash_costs": "\(census.counts.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))",
                 ]

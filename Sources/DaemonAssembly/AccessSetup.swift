@@ -11,15 +11,17 @@ import WireProtocol
 enum AccessSetup {
     static let installedRulesPath = "/etc/deltastore/access.conf"
 
-    /// The rules file in use, if any: `--access-rules`, else the installed
-    /// path when it exists and the daemon runs installed (not from a checkout).
-    /// Asked again at every reload, so a rules file created after the start
-    /// applies at the next `systemctl reload` (and a removed one gives the
-    /// defaults back).
-    static func rulesPath(option: String?, fromCheckout: Bool) -> String? {
-        if let option { return option }
-        if !fromCheckout, FileManager.default.fileExists(atPath: installedRulesPath) { return installedRulesPath }
-        return nil
+    /// The rules file in use, if any: the configured file, else the installed
+    /// path when it exists and the source says so (an installed daemon, not
+    /// one run from a checkout). Asked again at every reload, so a rules file
+    /// created after the start applies at the next `systemctl reload` (and a
+    /// removed one gives the defaults back).
+    static func rulesPath(_ source: AccessRulesSource) -> String? {
+        switch source {
+        case .file(let path): return path
+        case .installedWhenPresent: return FileManager.default.fileExists(atPath: installedRulesPath) ? installedRulesPath : nil
+        case .defaults: return nil
+        }
     }
 
     static func load(path: String?) throws -> AccessPolicy {

@@ -26,19 +26,20 @@ actor Reloader {
     }
 
     let steps: [Step]
-    let notifier: ServiceNotifier
+    let systemd: SystemdIntegration
     let logger: Logger
-    let readyStatus: @Sendable () -> String
+    /// What READY=1's status names after a reload: the socket served.
+    let listening: String
 
-    init(steps: [Step], notifier: ServiceNotifier, logger: Logger, readyStatus: @escaping @Sendable () -> String) {
+    init(steps: [Step], systemd: SystemdIntegration, logger: Logger, listening: String) {
         self.steps = steps
-        self.notifier = notifier
+        self.systemd = systemd
         self.logger = logger
-        self.readyStatus = readyStatus
+        self.listening = listening
     }
 
     func reload(trigger: String) async -> [Outcome] {
-        notifier.reloading(status: "reloading \(steps.map(\.name).joined(separator: ", "))")
+        systemd.reloading(status: "reloading \(steps.map(\.name).joined(separator: ", "))")
         logger.notice("\(trigger): reloading \(steps.map(\.name).joined(separator: " and "))", metadata: ["steps": "\(steps.map(\.name))"])
         var outcomes: [Outcome] = []
         for step in steps {
@@ -51,7 +52,7 @@ actor Reloader {
                 outcomes.append(Outcome(name: step.name, ok: false, summary: String(describing: error)))
             }
         }
-        notifier.ready(status: readyStatus())
+        systemd.ready(listening)
         return outcomes
     }
 

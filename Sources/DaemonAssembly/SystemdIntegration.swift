@@ -5,35 +5,24 @@ import RequestDispatch
 import ServiceLifecycle
 import Systemd
 
-/// Everything the daemon does for systemd, in one place: journal logging,
-/// the inherited listening socket, READY/STATUS/STOPPING notifications, the
-/// watchdog, the status line, and fatal signals that end the process once
-/// backtraced (`FatalSignals`). Each piece is inert when not run by systemd.
+/// Everything the daemon does for systemd, in one place: the inherited
+/// listening socket, READY/RELOADING/STATUS/STOPPING notifications, the
+/// watchdog and the status line. Each piece is inert when not run by systemd,
+/// and all of it when the configuration turns it off (a daemon assembled in a
+/// test process). Journal logging and fatal signals are the executable's
+/// (process-wide).
 struct SystemdIntegration: Sendable {
-    let notifier = ServiceNotifier()
+    private let notifier = ServiceNotifier()
+    private let enabled: Bool
     let inheritedSocket: ListenSockets.Inherited?
 
-    init() throws {
-        // A watchdog SIGABRT must end the process after its backtrace, not 30 s later.
-        FatalSignals.terminateAfterBacktrace()
-        inheritedSocket = try ListenSockets.inherited()
+    /// - Parameter enabled: false: no inherited socket, no notifications, no watchdog.
+    init(enabled: Bool) throws {
+        self.enabled = enabled
+        inheritedSocket = enabled ? try ListenSockets.inherited() : nil
     }
 
-    /// Journal entries with priorities and fields when stderr is the journal;
-    /// readable lines otherwise.
-    static func bootstrapLogging(level: Logger.Level) {
-        let toJournal = JournalLogHandler.stderrIsJournal()
-        LoggingSystem.bootstrap { label in
-            if toJournal {
-                var handler = JournalLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-    }
+    private var isActive: Bool { enabled && notifier.isActive }
 
     /// `15 s`, `200 ms`.
     static func text(_ amount: TimeAmount) -> String {
@@ -43,21 +32,30 @@ struct SystemdIntegration: Sendable {
 
     /// STATUS text while the store is being opened.
     func openingStore(_ location: StoreLocation) {
+        guard isActive else { return }
         notifier.status("opening the store \(location.redacted)")
     }
 
-    /// READY=1: sent once the listener accepts and the store is open.
+    /// READY=1: sent once the listener accepts and the store is open, and again after a reload.
     func ready(_ listening: String) {
+        guard isActive else { return }
         notifier.ready(status: "serving on \(listening)")
     }
 
+    /// RELOADING=1, at the start of a reload.
+    func reloading(status: String) {
+        guard isActive else { return }
+        notifier.reloading(status: status)
+    }
+
     func stopping(connections: Int) {
+        guard isActive else { return }
         notifier.stopping(status: "stopping: draining \(connections) connection\(connections == 1 ? "" : "s")")
     }
 
     /// The watchdog (when `WatchdogSec=` is set) and the live status line.
     func services(group: any EventLoopGroup, store: any MarketStore, statistics: ServerStatistics, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        guard notifier.isActive else { return [] }
+        guard isActive else { return [] }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: StatusReporter(notifier: notifier) {
                 let open = statistics.openConnections
