@@ -22,9 +22,9 @@ public final class DatagramListener: @unchecked Sendable {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
+        // A throwing init still runs deinit (every stored property is set): it closes the socket, once.
         guard result == 0 else {
             let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
             throw TestSupportError("bind(\(path)): \(reason)")
         }
         // Large enough for journal entries.
@@ -33,7 +33,7 @@ public final class DatagramListener: @unchecked Sendable {
     }
 
     deinit {
-        Glibc.close(fd)
+        if fd >= 0 { Glibc.close(fd) }
         unlink(path)
     }
 

@@ -15,8 +15,11 @@ public final class RawSocket: @unchecked Sendable {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
+        // A throwing init still runs deinit (every stored property is set):
+        // the failure paths close through `close()`, so the deinit cannot
+        // close the number again once another thread reused it.
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            Glibc.close(fd)
+            close()
             throw TestSupportError("socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
@@ -29,7 +32,7 @@ public final class RawSocket: @unchecked Sendable {
         }
         guard result == 0 else {
             let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
+            close()
             throw TestSupportError("connect(\(path)): \(reason)")
         }
         var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: __suseconds_t((receiveTimeout - Double(Int(receiveTimeout))) * 1_000_000))
@@ -47,7 +50,7 @@ public final class RawSocket: @unchecked Sendable {
             defer { closed = true }
             return !closed
         }
-        if first { Glibc.close(fd) }
+        if first, fd >= 0 { Glibc.close(fd) }
     }
 
     deinit {
