@@ -182,7 +182,12 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             // Crypto: the auth tests sign tokens with the daemon's key by hand.
-            dependencies: ["TestSupport", "DeltaStoreClient", "BSONCore", "WireProtocol", .product(name: "Crypto", package: "swift-crypto")]
+            // deltastored and DaemonAssembly: the same test bodies against the daemon the same command line
+            // gives (DaemonCommand's parsing), started in the test process (InProcessDaemon).
+            dependencies: [
+                "TestSupport", "DeltaStoreClient", "BSONCore", "WireProtocol", "deltastored", "DaemonAssembly", nioHelpers, logging,
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The Swift client library against the built daemon, and against proto-spec/vectors.
         .testTarget(name: "DeltaStoreClientTests", dependencies: ["DeltaStoreClient", "BSONCore", "WireProtocol", "TestSupport"]),

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// Base of the auth end-to-end tests: a daemon with auth on a SQLite file in
-/// the test's directory, and request helpers over a raw socket.
+/// the test's directory (run by `driver`), and request helpers over a raw socket.
 class AuthDaemonTestCase: DaemonTestCase {
     static func randomSecret(bytes: Int = 32) -> String {
         var generator = SystemRandomNumberGenerator()
@@ -25,10 +25,10 @@ class AuthDaemonTestCase: DaemonTestCase {
     }
 
     @discardableResult
-    func authDaemon(cost: Int = 4, keys: String? = nil, extra: [String] = [], environment: [String: String] = ["CREDENTIALS_DIRECTORY": ""]) throws -> DaemonProcess {
+    func authDaemon(cost: Int = 4, keys: String? = nil, extra: [String] = [], environment: [String: String] = ["CREDENTIALS_DIRECTORY": ""]) throws -> any DaemonUnderTest {
         var arguments = ["--store", "sqlite:" + directory.file("auth.db"), "--bcrypt-cost", String(cost)]
         if let keys { arguments += ["--jwt-keys", keys] }
-        return try startDaemon(arguments: arguments + extra, environment: environment)
+        return try serveDaemon(arguments: arguments + extra, environment: environment)
     }
 
     var nextID: Int32 = 0
@@ -58,7 +58,7 @@ class AuthDaemonTestCase: DaemonTestCase {
         return object["kid"] as? String
     }
 
-    func waitForLog(_ daemon: DaemonProcess, _ text: String, timeout: TimeInterval = 10) -> Bool {
+    func waitForLog(_ daemon: any DaemonUnderTest, _ text: String, timeout: TimeInterval = 10) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if daemon.log.contains(text) { return true }

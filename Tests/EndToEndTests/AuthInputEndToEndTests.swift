@@ -6,8 +6,9 @@ import XCTest
 
 /// What a client or a token can put in front of the daemon: emails in every
 /// Unicode spelling, and tokens signed with the daemon's own key that carry
-/// any number in their times. Nothing of it crashes the daemon.
-final class AuthInputEndToEndTests: AuthDaemonTestCase {
+/// any number in their times. Nothing of it crashes the daemon. Against the
+/// built binary (here) and in process (`AuthInputInProcessTests`).
+class AuthInputEndToEndTests: AuthDaemonTestCase {
     static let secret = Array("deltastore-e2e-forging-secret-0123456789".utf8)
 
     func keyFile() throws -> String {
@@ -82,7 +83,7 @@ final class AuthInputEndToEndTests: AuthDaemonTestCase {
         XCTAssertEqual(code(try call(socket, "auth.logout", ["token": .string(Self.signed(claims: Self.claims(iat: "-9223372036854775808", exp: valid)))])), "TOKEN_INVALID")
 
         XCTAssertEqual(ok(try call(socket, "ping"))["pong"], .bool(true))
-        XCTAssertTrue(daemon.process.isRunning, "the daemon lives:\n\(daemon.log)")
+        XCTAssertTrue(daemon.isRunning, "the daemon lives:\n\(daemon.log)")
     }
 
     func testEmailsAreOneAccountInEveryUnicodeSpellingAndInvisibleCharactersAreRefused() throws {
@@ -112,5 +113,18 @@ final class AuthInputEndToEndTests: AuthDaemonTestCase {
                 XCTAssertEqual(reply["error"]?.documentValue?["details"]?.documentValue?["field"]?.stringValue, "email", "\(op) with \(what)")
             }
         }
+    }
+}
+
+/// `AuthInputEndToEndTests`' bodies against the daemon assembled in the test process (each
+/// named: Linux's test discovery runs only what a class declares).
+final class AuthInputInProcessTests: AuthInputEndToEndTests {
+    override var driver: DaemonDriver { .inProcess }
+
+    override func testTokensWithExtremeNumbersInEveryTimeClaimAreRefusedAndTheDaemonLives() throws { try super.testTokensWithExtremeNumbersInEveryTimeClaimAreRefusedAndTheDaemonLives() }
+    override func testEmailsAreOneAccountInEveryUnicodeSpellingAndInvisibleCharactersAreRefused() throws { try super.testEmailsAreOneAccountInEveryUnicodeSpellingAndInvisibleCharactersAreRefused() }
+
+    func testInProcessRunsEveryBody() throws {
+        try DeclaredTests.assertNamesEveryTest(of: "AuthInputEndToEndTests", in: "AuthInputEndToEndTests.swift", subclass: Self.self)
     }
 }

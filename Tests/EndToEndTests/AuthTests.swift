@@ -6,10 +6,14 @@ import XCTest
 import Glibc
 #endif
 
-/// Authentication over the socket, against the built daemon: the whole flow,
-/// key rotation by SIGHUP on live connections, responsiveness while logins
-/// hash, the key file rules, and a log free of secrets.
-final class AuthTests: AuthDaemonTestCase {
+/// Authentication over the socket: the whole flow, key rotation on live
+/// connections, responsiveness while logins hash, the key file rules, and a
+/// log free of secrets. Every test runs against the built binary (here) and
+/// against the daemon assembled in the test process (`AuthInProcessTests`),
+/// except two that need the process: the exit status of a daemon refused its
+/// key file, and the journal on stderr. Key rotation reloads by SIGHUP for the
+/// binary and by the `reload` operation in process.
+class AuthTests: AuthDaemonTestCase {
     // MARK: The flow
 
     func testRegisterLoginVerifyRefreshLogoutOverTheSocket() throws {
@@ -156,7 +160,7 @@ final class AuthTests: AuthDaemonTestCase {
 
         // Step 1: append the new key, SIGHUP.
         try writeKeys([old, new])
-        daemon.signal(SIGHUP)
+        try reload(daemon)
         XCTAssertTrue(waitForLog(daemon, "reloaded signing keys"), daemon.log)
         let after = ok(try call(held, "auth.login", ["email": "ana@example.com", "password": "correct horse battery"]))
         let newToken = try XCTUnwrap(after["token"]?.stringValue)
@@ -166,23 +170,36 @@ final class AuthTests: AuthDaemonTestCase {
 
         // A broken file on SIGHUP changes nothing.
         try writeKeys(["k-new " + Self.randomSecret(bytes: 16)])
-        daemon.signal(SIGHUP)
+        try reload(daemon)
         XCTAssertTrue(waitForLog(daemon, "key reload failed"), daemon.log)
         _ = ok(try call(held, "auth.verify", ["token": .string(oldToken)]))
 
         // Step 2: remove the old key, SIGHUP: its tokens no longer verify.
         try writeKeys([new])
-        daemon.signal(SIGHUP)
+        try reload(daemon)
         XCTAssertTrue(waitForLog(daemon, "removed=k-old"), daemon.log)
         XCTAssertEqual(code(try call(held, "auth.verify", ["token": .string(oldToken)])), "TOKEN_INVALID")
         _ = ok(try call(held, "auth.verify", ["token": .string(newToken)]))
         XCTAssertEqual(ok(try call(held, "ping"))["pong"], .bool(true), "the same connection served throughout")
-        XCTAssertTrue(daemon.process.isRunning)
+        XCTAssertTrue(daemon.isRunning)
+    }
+
+    /// SIGHUP to a daemon process; the `reload` operation (the same reload) to one in process.
+    private func reload(_ daemon: any DaemonUnderTest) throws {
+        if let process = daemon as? DaemonProcess {
+            process.signal(SIGHUP)
+            return
+        }
+        let socket = try connect()
+        defer { socket.close() }
+        _ = ok(try call(socket, "reload"))
     }
 
     func testWithoutKeysTheDaemonCreatesOneInItsStateDirectoryAndKeepsIt() throws {
         let first = try authDaemon()
-        XCTAssertTrue(first.log.contains("created a signing key at ./data/jwt-keys"), first.log)
+        // ./data from a checkout's binary; the state directory given to one in process.
+        let created = driver == .binary ? "./data/jwt-keys" : directory.file("data/jwt-keys")
+        XCTAssertTrue(first.log.contains("created a signing key at \(created)"), first.log)
         var info = stat()
         XCTAssertEqual(stat(directory.file("data/jwt-keys"), &info), 0)
         XCTAssertEqual(info.st_mode & 0o777, 0o600)
@@ -215,6 +232,7 @@ final class AuthTests: AuthDaemonTestCase {
     }
 
     func testUnusableKeyFilesStopTheDaemonWithAReason() throws {
+        try binaryOnly("the exit status of a daemon that cannot start")
         let cases: [(lines: [String], mode: Int, reason: String)] = [
             (["k1 " + Self.randomSecret()], 0o644, "others may read or write it"),
             (["k1 " + Self.randomSecret(bytes: 31)], 0o600, "at least 32 random bytes"),
@@ -316,10 +334,14 @@ final class AuthTests: AuthDaemonTestCase {
                 throw XCTSkip("a journald runs here: entries would go to it, not to the captured stderr")
             }
         }
-        let daemon = try startDaemon(
-            arguments: ["--store", "sqlite:" + directory.file("auth.db"), "--bcrypt-cost", "4", "--log-level", "trace"],
-            environment: environment, logPath: logPath
-        )
+        let arguments = ["--store", "sqlite:" + directory.file("auth.db"), "--bcrypt-cost", "4", "--log-level", "trace"]
+        let daemon: any DaemonUnderTest
+        if journal {
+            try binaryOnly("the journal is the process's stderr")
+            daemon = try startDaemon(arguments: arguments, environment: environment, logPath: logPath)
+        } else {
+            daemon = try serveDaemon(arguments: arguments, environment: environment)
+        }
         let password = "Tr0ub4dor&3-horse"
         let socket = try connect()
         var secrets = [password, "wrong-Tr0ub4dor", "another-Pass-4-bob"]
@@ -418,5 +440,29 @@ final class NSLockedCounter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return count
+    }
+}
+
+/// `AuthTests`' bodies against the daemon assembled in the test process. (Test
+/// discovery on Linux lists only the methods a class declares: each one is
+/// named here, and `testInProcessRunsEveryBody` checks that none is missing.)
+final class AuthInProcessTests: AuthTests {
+    override var driver: DaemonDriver { .inProcess }
+
+    override func testRegisterLoginVerifyRefreshLogoutOverTheSocket() throws { try super.testRegisterLoginVerifyRefreshLogoutOverTheSocket() }
+    override func testBadInputGetsItsSpecificCode() throws { try super.testBadInputGetsItsSpecificCode() }
+    override func testRepeatedFailuresAreRateLimitedWithRetryAfter() throws { try super.testRepeatedFailuresAreRateLimitedWithRetryAfter() }
+    override func testOperationsAreDescribedInTheAuthGroup() throws { try super.testOperationsAreDescribedInTheAuthGroup() }
+    override func testSighupRotatesTheKeysWithoutDroppingConnections() throws { try super.testSighupRotatesTheKeysWithoutDroppingConnections() }
+    override func testWithoutKeysTheDaemonCreatesOneInItsStateDirectoryAndKeepsIt() throws { try super.testWithoutKeysTheDaemonCreatesOneInItsStateDirectoryAndKeepsIt() }
+    override func testTheSystemdCredentialIsUsedWhenPresent() throws { try super.testTheSystemdCredentialIsUsedWhenPresent() }
+    override func testUnusableKeyFilesStopTheDaemonWithAReason() throws { try super.testUnusableKeyFilesStopTheDaemonWithAReason() }
+    override func testPingAndVerifyStayFastWhileTwentyLoginsHash() throws { try super.testPingAndVerifyStayFastWhileTwentyLoginsHash() }
+    override func testTheLogOfAFullSessionHoldsNoPasswordOrToken() throws { try super.testTheLogOfAFullSessionHoldsNoPasswordOrToken() }
+    override func testTheJournalOfAFullSessionHoldsNoPasswordOrToken() throws { try super.testTheJournalOfAFullSessionHoldsNoPasswordOrToken() }
+    override func testCtlAuthReadsPasswordsFromStdinNeverArgv() throws { try super.testCtlAuthReadsPasswordsFromStdinNeverArgv() }
+
+    func testInProcessRunsEveryBody() throws {
+        try DeclaredTests.assertNamesEveryTest(of: "AuthTests", in: "AuthTests.swift", subclass: Self.self)
     }
 }

@@ -17,7 +17,7 @@ final class AuthTimingEndToEndTests: AuthDaemonTestCase {
     /// allowance (10 failures) during the measurement.
     static let accountsPerKind = 4
 
-    func register(_ kind: String, atCost cost: Int, on daemon: DaemonProcess? = nil) throws {
+    func register(_ kind: String, atCost cost: Int, on daemon: (any DaemonUnderTest)? = nil) throws {
         let started = try daemon ?? authDaemon(cost: cost)
         let socket = try connect()
         for index in 0..<Self.accountsPerKind {

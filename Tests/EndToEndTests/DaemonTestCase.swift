@@ -3,17 +3,35 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// Base for tests that run the built `deltastored` as a process: each test gets
-/// its own temporary directory and socket, and every daemon it starts is
-/// stopped and the directory removed afterwards.
+/// How a test's daemon runs: the built `deltastored` as a process, or the
+/// same assembly inside the test process (`InProcessDaemon`).
+enum DaemonDriver {
+    case binary
+    case inProcess
+}
+
+/// Base for tests that run the daemon: each test gets its own temporary
+/// directory and socket, and every daemon it starts is stopped and the
+/// directory removed afterwards. `startDaemon` always spawns the binary;
+/// `serveDaemon` uses `driver`, which a subclass overrides to run the same
+/// test bodies against an in-process daemon (one body, two drivers).
 class DaemonTestCase: XCTestCase {
     var directory: TemporaryDirectory!
-    private var daemons: [DaemonProcess] = []
+    private var daemons: [any DaemonUnderTest] = []
 
     var socketPath: String { directory.file("d.sock") }
 
-    /// The daemons this test started, oldest first.
-    var runningDaemons: [DaemonProcess] { daemons.filter { $0.process.isRunning } }
+    /// How `serveDaemon` runs the daemon.
+    var driver: DaemonDriver { .binary }
+
+    /// The daemon processes this test started that still run, oldest first.
+    var runningDaemons: [DaemonProcess] { daemons.compactMap { $0 as? DaemonProcess }.filter { $0.process.isRunning } }
+
+    /// For a test that needs what only a process has (exit codes, signals,
+    /// stderr, the working directory): skipped under the in-process driver, saying why.
+    func binaryOnly(_ reason: String) throws {
+        try XCTSkipIf(driver == .inProcess, "binary only: \(reason)")
+    }
 
     override func setUpWithError() throws {
         directory = try TemporaryDirectory()
@@ -27,12 +45,28 @@ class DaemonTestCase: XCTestCase {
         directory?.remove()
     }
 
-    /// Starts a daemon and waits until it listens.
+    /// Starts a daemon for `deltastored <arguments>` with `driver` and waits until it listens.
+    @discardableResult
+    func serveDaemon(socket: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws -> any DaemonUnderTest {
+        switch driver {
+        case .binary:
+            return try startDaemon(socket: socket, arguments: arguments, environment: environment)
+        case .inProcess:
+            let daemon = try InProcessDaemon(
+                socketPath: socket ?? socketPath, arguments: arguments, stateDirectory: directory.file("data"), environment: environment
+            )
+            daemons.append(daemon)
+            try daemon.waitUntilListening(timeout: 20)
+            return daemon
+        }
+    }
+
+    /// Starts a `deltastored` process and waits until it listens.
     @discardableResult
     func startDaemon(socket: String? = nil, arguments: [String] = [], environment: [String: String] = [:], waitForListening: Bool = true, logPath: String? = nil) throws -> DaemonProcess {
         let daemon = try DaemonProcess(socketPath: socket ?? socketPath, arguments: arguments, workingDirectory: directory.path, environment: environment, logPath: logPath)
         daemons.append(daemon)
-        if waitForListening { try daemon.waitUntilListening() }
+        if waitForListening { try daemon.waitUntilListening(timeout: 20) }
         return daemon
     }
 

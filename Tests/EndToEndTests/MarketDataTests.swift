@@ -3,15 +3,18 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// The market-data operations over the socket against the built daemon on
-/// its embedded SQLite store: happy paths, every kind of bad input, and a
-/// restart that keeps every acknowledged record.
-final class MarketDataTests: DaemonTestCase {
+/// The market-data operations over the socket against the daemon on its
+/// embedded SQLite store: happy paths, every kind of bad input, and a restart
+/// that keeps every acknowledged record. Every test runs against the built
+/// binary (here) and against the daemon assembled in the test process
+/// (`MarketDataInProcessTests`); none is binary-only.
+class MarketDataTests: DaemonTestCase {
     private var session: RequestSession!
+    private var daemon: (any DaemonUnderTest)?
     let base = MarketFixtures.base
 
     private func start(_ arguments: [String] = []) throws {
-        try startDaemon(arguments: ["--store", "sqlite:" + directory.file("store.db")] + arguments)
+        daemon = try serveDaemon(arguments: ["--store", "sqlite:" + directory.file("store.db")] + arguments)
         session = RequestSession(try connect())
     }
 
@@ -183,9 +186,8 @@ final class MarketDataTests: DaemonTestCase {
         }
         XCTAssertEqual(acknowledged, 1000)
         session.close()
-        let first = try XCTUnwrap(daemonForRestart())
-        first.signal(SIGTERM)
-        XCTAssertEqual(first.waitForExit(), 0)
+        let first = try XCTUnwrap(daemon)
+        XCTAssertEqual(first.stopGracefully(timeout: 20), 0, first.log)
 
         try start()
         var count = 0
@@ -199,8 +201,23 @@ final class MarketDataTests: DaemonTestCase {
         } while cursor != nil
         XCTAssertEqual(count, acknowledged)
     }
+}
 
-    private func daemonForRestart() -> DaemonProcess? {
-        runningDaemons.last
+/// `MarketDataTests`' bodies against the daemon assembled in the test process. (Test
+/// discovery on Linux lists only the methods a class declares: each one is
+/// named here, and `testInProcessRunsEveryBody` checks that none is missing.)
+final class MarketDataInProcessTests: MarketDataTests {
+    override var driver: DaemonDriver { .inProcess }
+
+    override func testTicksInsertQueryLatestAndPaginate() throws { try super.testTicksInsertQueryLatestAndPaginate() }
+    override func testQuotesChainsProductsExpiriesAndOHLC() throws { try super.testQuotesChainsProductsExpiriesAndOHLC() }
+    override func testEveryArgumentOfTheWrongTypeIsInvalidArgumentNamingTheField() throws { try super.testEveryArgumentOfTheWrongTypeIsInvalidArgumentNamingTheField() }
+    override func testABatchWithOneBadItemWritesNothing() throws { try super.testABatchWithOneBadItemWritesNothing() }
+    override func testCursorsAreBoundToTheirQueryAndTamperProof() throws { try super.testCursorsAreBoundToTheirQueryAndTamperProof() }
+    override func testMaxPageAndMaxBatchComeFromTheConfiguration() throws { try super.testMaxPageAndMaxBatchComeFromTheConfiguration() }
+    override func testRestartKeepsEveryAcknowledgedRecord() throws { try super.testRestartKeepsEveryAcknowledgedRecord() }
+
+    func testInProcessRunsEveryBody() throws {
+        try DeclaredTests.assertNamesEveryTest(of: "MarketDataTests", in: "MarketDataTests.swift", subclass: Self.self)
     }
 }

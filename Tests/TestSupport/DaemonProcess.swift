@@ -4,7 +4,8 @@ import Glibc
 import Foundation
 
 /// A `deltastored` process started by a test, with its stderr captured to a
-/// file, stopped (SIGKILL if need be) when the test is done with it.
+/// file, stopped (SIGKILL if need be) when the test is done with it. The
+/// binary driver of `DaemonUnderTest`.
 public final class DaemonProcess: @unchecked Sendable {
     public let process: Process
     public let socketPath: String
