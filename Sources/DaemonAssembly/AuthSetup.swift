@@ -72,7 +72,7 @@ enum AuthSetup {
         }
 
         let source = KeySource.resolve(explicitPath: options.jwtKeysPath, environment: options.credentialsDirectory.map { ["CREDENTIALS_DIRECTORY": $0] } ?? [:], stateDirectory: stateDirectory)
-        let keyRing = try await KeyRing.open(source, logger: logger)
+        let keyRing = try KeyRing.open(source, logger: logger)
 
         let pool = NIOThreadPool(numberOfThreads: hashingThreads)
         pool.start()
@@ -96,7 +96,7 @@ enum AuthSetup {
                 settings: SessionSettings(refreshTokenLifetime: options.refreshTokenLifetimeSeconds * 1000), census: census
             )
             let reloadKeys = Reloader.Step(name: "jwt keys") {
-                let snapshot = try await keyRing.reload()
+                let snapshot = try keyRing.reload()
                 return "\(snapshot.keys.count) key\(snapshot.keys.count == 1 ? "" : "s"), signing with \(snapshot.signingKey.kid)"
             }
             logger.info(
