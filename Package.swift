@@ -103,7 +103,7 @@ let package = Package(
             name: "deltastored",
             dependencies: [
                 "DaemonAssembly", "RequestDispatch", "WireProtocol", "BSONCore", "Domain",
-                "SQLiteStore", "MongoStore", "Systemd", "Auth", nio, nioPosix, logging,
+                "SQLiteStore", "MongoStore", "Systemd", "Auth", nio, logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -4,7 +4,6 @@ import Foundation
 import Logging
 import MongoStore
 import NIOCore
-import NIOPosix
 import RequestDispatch
 import Systemd
 import WireProtocol
