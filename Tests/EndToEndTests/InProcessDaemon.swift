@@ -77,10 +77,16 @@ final class InProcessDaemon: DaemonUnderTest, @unchecked Sendable {
 
     @discardableResult
     func stopGracefully(timeout: TimeInterval = 20) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        // Still starting: wait for the running daemon (or the end of a failed start).
+        var daemon = state.withLockedValue { $0.daemon }
+        while daemon == nil, isRunning, Date() < deadline {
+            usleep(10_000)
+            daemon = state.withLockedValue { $0.daemon }
+        }
         if let status = state.withLockedValue({ $0.exitStatus }) { return status }
-        let daemon = state.withLockedValue { $0.daemon }
-        Task { await daemon?.stop() }
-        guard finished.wait(timeout: .now() + timeout) == .success else { return nil }
+        Task { [daemon] in await daemon?.stop() }
+        guard finished.wait(timeout: .now() + max(0, deadline.timeIntervalSinceNow)) == .success else { return nil }
         finished.signal() // for the next waiter
         return state.withLockedValue { $0.exitStatus }
     }
