@@ -110,7 +110,7 @@ let package = Package(
         // The Swift client library: one connection, requests multiplexed by id.
         .target(name: "DeltaStoreClient", dependencies: ["BSONCore", "WireProtocol", nio, nioPosix, nioHelpers]),
         // libFuzzer target over frame decoding, envelopes, argument validation and query building (scripts/fuzz.sh).
-        .executableTarget(name: "deltastore-fuzz", dependencies: ["RequestDispatch", "BSONCore", "WireProtocol", "MongoStore"]),
+        .executableTarget(name: "deltastore-fuzz", dependencies: ["FuzzSupport", "MongoStore"]),
         // Benchmarks (bench/run): load generator, echo-server, in-process store and bcrypt anchors, READY timing, report.
         .executableTarget(
             name: "deltastore-bench",
@@ -140,6 +140,12 @@ let package = Package(
             dependencies: ["BSONCore", "WireProtocol", logging],
             path: "Tests/TestSupport"
         ),
+        // What the fuzz target runs on each input (test-only: not in the daemon's modules); RequestDispatchTests replays it.
+        .target(
+            name: "FuzzSupport",
+            dependencies: ["RequestDispatch", "Domain", "BSONCore", "WireProtocol", nio],
+            path: "Tests/FuzzSupport"
+        ),
         .testTarget(name: "BSONCoreTests", dependencies: ["BSONCore", "TestSupport"], resources: [.copy("bson-corpus")]),
         .testTarget(
             name: "WireProtocolTests",
@@ -159,7 +165,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RequestDispatchTests",
-            dependencies: ["RequestDispatch", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, logging, .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: [
+                "RequestDispatch", "FuzzSupport", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, logging,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "MarketSimulationTests", dependencies: ["MarketSimulation", "Domain", "BSONCore"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "BSONCore", "TestSupport"]),

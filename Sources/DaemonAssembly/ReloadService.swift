@@ -64,8 +64,7 @@ actor Reloader {
             summary: "Re-read the access rules and the JWT key ring, as SIGHUP does, without dropping connections; a step that fails keeps its previous configuration.",
             result: "{steps: [{name: string, ok: bool, summary: string}]}"
         )
-        return RequestDispatch.Operation(descriptor) { [self] args, context in
-            _ = try Arguments(args, allowed: [])
+        return RequestDispatch.Operation(descriptor) { [self] _, context in
             return AsyncWork.run(context) {
                 let outcomes = await self.reload(trigger: "reload operation")
                 let steps: [BSONValue] = outcomes.map { outcome in

@@ -2,7 +2,8 @@ import BSONCore
 import NIOCore
 import WireProtocol
 
-/// The operations every server has whatever its store: `hello`, `ping`, `describe`.
+/// The operations every server has whatever its store: `hello`, `ping`,
+/// `describe`, `stats` (the dispatcher registers them before all others).
 enum CoreOperations {
     static let helloDescriptor = OperationDescriptor(
         name: "hello", group: .public,
@@ -35,8 +36,7 @@ enum CoreOperations {
     /// With `store`, the result gains `store` (read from the store on its
     /// thread pool, so the reply comes later).
     static func stats(_ statistics: ServerStatistics, info: ServerInfo, store: StoreStatsSource? = nil) -> Operation {
-        Operation(statsDescriptor) { args, context in
-            _ = try Arguments(args, allowed: [])
+        Operation(statsDescriptor) { _, context in
             guard let store else { return .value(statistics.document(uptimeSeconds: info.uptimeSeconds)) }
             return AsyncWork.run(context) {
                 let held = await store(context.logger)
@@ -66,8 +66,7 @@ enum CoreOperations {
             out.writeBSONDocument(result)
             return true
         }
-        return Operation(helloDescriptor, inline: inline) { args, context in
-            let arguments = try Arguments(args, allowed: ["client"])
+        return Operation(helloDescriptor, inline: inline) { arguments, context in
             if let client = try arguments.string("client", maxBytes: 128) {
                 context.logger.debug("client said hello", metadata: ["client": "\(client)"])
             }
@@ -82,9 +81,7 @@ enum CoreOperations {
             out.writeBSONDocument(pong)
             return true
         }
-        return Operation(pingDescriptor, inline: inline) { args, context in
-            if args.isEmpty { return .value(pong) }
-            let arguments = try Arguments(args, allowed: ["delay_ms"])
+        return Operation(pingDescriptor, inline: inline) { arguments, context in
             let delay = try arguments.integer("delay_ms", in: 0...10_000) ?? 0
             if delay == 0 { return .value(pong) }
             let task = context.eventLoop.scheduleTask(in: .milliseconds(delay)) { pong }
@@ -95,8 +92,7 @@ enum CoreOperations {
     static func describe(_ descriptors: [OperationDescriptor]) -> Operation {
         let all = descriptors.map { BSONValue.document($0.document) }
         let byName = Dictionary(descriptors.map { ($0.name, $0.document) }, uniquingKeysWith: { first, _ in first })
-        return Operation(describeDescriptor) { args, _ in
-            let arguments = try Arguments(args, allowed: ["op"])
+        return Operation(describeDescriptor) { arguments, _ in
             guard let name = try arguments.string("op", maxBytes: Request.maxOpBytes) else {
                 return .value(["ops": .array(all)])
             }

@@ -199,7 +199,7 @@ public final class Dispatcher: Sendable {
         }
         let result: HandlerResult
         do {
-            result = try operation.handler(request.args, context)
+            result = try operation.run(request.args, context: context)
         } catch {
             return .reply(.failure(id: request.id, error: Self.wireError(error, op: request.op, logger: context.logger)))
         }

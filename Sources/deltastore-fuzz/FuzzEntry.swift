@@ -1,7 +1,5 @@
-import BSONCore
+import FuzzSupport
 @_spi(Fuzzing) import MongoStore
-import RequestDispatch
-import WireProtocol
 
 /// libFuzzer entry point: the bytes a hostile client could send, through the
 /// same code the server runs on them — frame decoding (with the length

@@ -32,10 +32,36 @@ final class DispatcherTests: XCTestCase {
         XCTAssertEqual(harness.error("ticks.explode", id: .int64(44)), WireError(.unknownOp, "unknown operation 'ticks.explode'"))
     }
 
+    private static let echoDescriptor = OperationDescriptor(
+        name: "echo", group: .admin, summary: "test operation echo",
+        arguments: [.init("x", "int32|int64", required: true, "echoed")], result: "{got: int64}"
+    )
+
     func testExtraOperationReceivesItsArguments() {
-        let echo = Self.operation("echo") { args, _ in .value(["got": .document(args)]) }
+        let echo = RequestDispatch.Operation(Self.echoDescriptor) { arguments, _ in
+            .value(["got": .int64(try arguments.integer("x", in: 0...10) ?? -1)])
+        }
         let harness = DispatchHarness(extra: [echo])
-        XCTAssertEqual(harness.reply("echo", ["x": 1], id: .string("e")), .success(id: .string("e"), result: ["got": ["x": 1]]))
+        XCTAssertEqual(harness.reply("echo", ["x": 1], id: .string("e")), .failure(id: .string("e"), error: WireError(.internalError, "internal error while running 'echo'")),
+                       "a handler reading a required argument as optional is the server's bug")
+        let fixed = RequestDispatch.Operation(Self.echoDescriptor) { arguments, _ in
+            .value(["got": .int64(try arguments.required("x", type: "int32|int64").integerValue ?? -1)])
+        }
+        let again = DispatchHarness(extra: [fixed])
+        XCTAssertEqual(again.reply("echo", ["x": 1], id: .string("e")), .success(id: .string("e"), result: ["got": .int64(1)]))
+        XCTAssertEqual(again.error("echo", [:]), .invalidArgument(field: "x", reason: "required"))
+    }
+
+    func testArgumentsAreCheckedAgainstTheDescriptorBeforeTheHandlerRuns() {
+        let ran = ResultBox<Bool>()
+        let echo = RequestDispatch.Operation(Self.echoDescriptor) { _, _ in
+            ran.set(.success(true))
+            return .value([:])
+        }
+        let harness = DispatchHarness(extra: [echo])
+        XCTAssertEqual(harness.error("echo", ["x": 1, "y": 2]), .invalidArgument(field: "y", reason: "unknown argument (allowed: x)"))
+        XCTAssertEqual(harness.error("echo", BSONDocument([("x", 1), ("x", 2)])), .invalidArgument(field: "x", reason: "given more than once"))
+        XCTAssertNil(ran.get(), "the handler never ran")
     }
 
     func testHandlerSeesTheRequestContext() {

@@ -1,6 +1,6 @@
 import BSONCore
 import Foundation
-@testable import RequestDispatch
+import FuzzSupport
 import XCTest
 
 /// The fuzz target's body runs on the protocol vectors (its seed corpus), on

@@ -88,7 +88,11 @@ final class EmbeddedConnection {
 
     /// A read operation (its reply size is not bounded) whose runs the test counts:
     /// `{bytes, delay_ms}` answers `{data: <bytes>}` after `delay_ms`.
-    static let queryDescriptor = OperationDescriptor(name: "test.query", group: .read, summary: "test", result: "{data}")
+    static let queryDescriptor = OperationDescriptor(
+        name: "test.query", group: .read, summary: "test",
+        arguments: [.init("bytes", "int32|int64", "Result size (default 10)."), .init("delay_ms", "int32|int64", "Delay before the result (default 0).")],
+        result: "{data}"
+    )
 
     let channel = EmbeddedChannel()
     let socket = SlowSocket()
@@ -107,8 +111,8 @@ final class EmbeddedConnection {
         let started = queriesStarted
         let query = RequestDispatch.Operation(Self.queryDescriptor) { args, context in
             started.withLockedValue { $0 += 1 }
-            let bytes = Int(args["bytes"]?.integerValue ?? 10)
-            let delay = args["delay_ms"]?.integerValue ?? 0
+            let bytes = Int(try args.integer("bytes", in: 0...Int64(Int32.max)) ?? 10)
+            let delay = try args.integer("delay_ms", in: 0...Int64.max) ?? 0
             let result: BSONDocument = ["data": .binary(subtype: 0, data: [UInt8](repeating: 7, count: bytes))]
             let task = context.eventLoop.scheduleTask(in: .milliseconds(delay)) { result }
             return .future(task.futureResult)

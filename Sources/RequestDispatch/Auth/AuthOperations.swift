@@ -63,11 +63,10 @@ public enum AuthOperations {
             result: loginResultShape,
             errors: [.conflict, .permissionDenied]
         )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["email", "password", "name", "client"])
+        return Operation(descriptor) { arguments, context in
             let (_, logger) = try origin(arguments, op: "auth.register", access: access, context: context)
-            let email = try EmailAddress(normalizing: try arguments.string("email", required: true, maxBytes: 1024) ?? "")
-            let password = try arguments.string("password", required: true, maxBytes: maximumPasswordArgumentBytes) ?? ""
+            let email = try EmailAddress(normalizing: try arguments.requiredString("email", maxBytes: 1024))
+            let password = try arguments.requiredString("password", maxBytes: maximumPasswordArgumentBytes)
             try PasswordRule.checkNew(password)
             let name = try arguments.string("name", maxBytes: User.maximumNameBytes)
             let peer = context.peer?.uid
@@ -89,11 +88,10 @@ public enum AuthOperations {
             result: loginResultShape,
             errors: [.unauthenticated, .rateLimited, .permissionDenied]
         )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["email", "password", "client"])
+        return Operation(descriptor) { arguments, context in
             let (origin, logger) = try origin(arguments, op: "auth.login", access: access, context: context)
-            let email = try EmailAddress(normalizing: try arguments.string("email", required: true, maxBytes: 1024) ?? "")
-            let password = try arguments.string("password", required: true, maxBytes: maximumPasswordArgumentBytes) ?? ""
+            let email = try EmailAddress(normalizing: try arguments.requiredString("email", maxBytes: 1024))
+            let password = try arguments.requiredString("password", maxBytes: maximumPasswordArgumentBytes)
             try PasswordRule.checkPresented(password)
             return AsyncWork.run(context) {
                 loginDocument(try await service.login(email: email, password: password, origin: origin, logger: logger))
@@ -109,9 +107,8 @@ public enum AuthOperations {
             result: "{valid: true, user_id: string, email: string, expires_at: datetime}",
             errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
         )
-        return Operation(descriptor, inline: verifyInline(service)) { args, context in
-            let arguments = try Arguments(args, allowed: ["token"])
-            let token = try arguments.string("token", required: true, maxBytes: maximumTokenArgumentBytes) ?? ""
+        return Operation(descriptor, inline: verifyInline(service)) { arguments, context in
+            let token = try arguments.requiredString("token", maxBytes: maximumTokenArgumentBytes)
             // Inline: a signature check and an in-memory lookup, cheaper than a hop to a task.
             let verified = try service.verify(token)
             return .value(BSONDocument([
@@ -129,9 +126,8 @@ public enum AuthOperations {
             result: "{token: string, refresh_token: string, expires_at: datetime, refresh_expires_at: datetime}",
             errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
         )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["refresh_token"])
-            let token = try arguments.string("refresh_token", required: true, maxBytes: maximumTokenArgumentBytes) ?? ""
+        return Operation(descriptor) { arguments, context in
+            let token = try arguments.requiredString("refresh_token", maxBytes: maximumTokenArgumentBytes)
             let peer = context.peer?.uid
             let logger = context.logger
             return AsyncWork.run(context) {
@@ -157,8 +153,7 @@ public enum AuthOperations {
             result: "{revoked: int32}",
             errors: [.tokenExpired, .tokenInvalid]
         )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["refresh_token", "token", "all_sessions"])
+        return Operation(descriptor) { arguments, context in
             let refreshToken = try arguments.string("refresh_token", maxBytes: maximumTokenArgumentBytes)
             let accessToken = try arguments.string("token", maxBytes: maximumTokenArgumentBytes)
             let all = try arguments.bool("all_sessions") ?? false

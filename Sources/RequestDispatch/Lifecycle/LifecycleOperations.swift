@@ -30,15 +30,14 @@ public enum LifecycleOperations {
     }
 
     /// `backup`'s arguments: the validated `name`, nil when none was given.
-    static func parseName(_ args: BSONDocument) throws(WireError) -> String? {
-        let arguments = try Arguments(args, allowed: ["name"])
+    static func parseName(_ arguments: Arguments) throws -> String? {
         guard let text = try arguments.string("name", maxBytes: 4096) else { return nil }
         return try BackupName.validate(text)
     }
 
     static func backup(_ lifecycle: DataLifecycle, _ backups: any BackupStore) -> Operation {
-        Operation(backupDescriptor) { args, context in
-            let name = try parseName(args) ?? BackupName.timestamp(milliseconds: BackupName.nowMilliseconds())
+        Operation(backupDescriptor) { arguments, context in
+            let name = try parseName(arguments) ?? BackupName.timestamp(milliseconds: BackupName.nowMilliseconds())
             let directory = lifecycle.backupDirectory
             let logger = context.logger
             return AsyncWork.run(context) {

@@ -8,36 +8,37 @@ enum ChainOperations {
         [insert(store.chains, limits), query(store.chains, limits, cursorKey), latest(store.chains)]
     }
 
+    static let insertDescriptor = OperationDescriptor(
+        name: "chains.insert", group: .write,
+        summary: "Store a batch of option-chain snapshots, all or nothing; a chain with the product, expiry and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
+        arguments: [.init("chains", "array<document>", required: true, "1 to max_batch chains {product, expiry, timestamp, …extra (calls, puts, pcr_oi, …)}.")],
+        result: insertResultNotation
+    )
+
     static func insert(_ chains: any ChainRepository, _ limits: DaemonLimits) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "chains.insert", group: .write,
-            summary: "Store a batch of option-chain snapshots, all or nothing; a chain with the product, expiry and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
-            arguments: [.init("chains", "array<document>", required: true, "1 to max_batch chains {product, expiry, timestamp, …extra (calls, puts, pcr_oi, …)}.")],
-            result: insertResultNotation
-        )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["chains"])
+        return Operation(insertDescriptor) { arguments, context in
             let records = try validateBatch(try arguments.batch("chains", maximum: limits.maxBatch), field: "chains", Chain.init(document:))
             return AsyncWork.run(context) { insertResult(try await chains.insert(records)) }
         }
     }
 
+    static let queryDescriptor = OperationDescriptor(
+        name: "chains.query", group: .read,
+        summary: "A product's chain snapshots (optionally of one expiry), newest first by default, keyset-paginated; `fields` returns only the named top-level fields (plus product, expiry, timestamp), e.g. a PCR history.",
+        arguments: [
+            .init("product", "string", required: true, "Product name."),
+            .init("expiry", "string", "Expiry date YYYY-MM-DD."),
+        ] + TickOperations.rangeArguments + [
+            .init("limit", "int32|int64", "Page size, 1 to max_page (default 10)."),
+        ] + TickOperations.pageArguments + [
+            .init("fields", "array<string>", "Top-level fields to return (1 to 64 names)."),
+        ],
+        result: "{product: string, count: int32, chains: [chain], next?: string}"
+    )
+
     static func query(_ chains: any ChainRepository, _ limits: DaemonLimits, _ cursorKey: CursorKey) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "chains.query", group: .read,
-            summary: "A product's chain snapshots (optionally of one expiry), newest first by default, keyset-paginated; `fields` returns only the named top-level fields (plus product, expiry, timestamp), e.g. a PCR history.",
-            arguments: [
-                .init("product", "string", required: true, "Product name."),
-                .init("expiry", "string", "Expiry date YYYY-MM-DD."),
-            ] + TickOperations.rangeArguments + [
-                .init("limit", "int32|int64", "Page size, 1 to max_page (default 10)."),
-            ] + TickOperations.pageArguments + [
-                .init("fields", "array<string>", "Top-level fields to return (1 to 64 names)."),
-            ],
-            result: "{product: string, count: int32, chains: [chain], next?: string}"
-        )
-        return Operation(descriptor) { args, context in
-            let query = try Self.parseQuery(args, limits: limits, cursorKey: cursorKey)
+        return Operation(queryDescriptor) { arguments, context in
+            let query = try Self.parseQuery(arguments, limits: limits, cursorKey: cursorKey)
             let product = query.product
             return AsyncWork.run(context) {
                 let page = try await chains.query(query)
@@ -47,11 +48,10 @@ enum ChainOperations {
     }
 
     /// `chains.query`'s arguments as a query, checked in the order §14.2.14 gives.
-    static func parseQuery(_ args: BSONDocument, limits: DaemonLimits, cursorKey: CursorKey) throws -> ChainQuery {
-        let arguments = try Arguments(args, allowed: ["product", "expiry", "start", "end", "limit", "order", "cursor", "fields"])
+    static func parseQuery(_ arguments: Arguments, limits: DaemonLimits, cursorKey: CursorKey) throws -> ChainQuery {
         var query = ChainQuery(
-            product: try arguments.name("product") ?? "",
-            expiry: try arguments.expiry("expiry", required: false),
+            product: try arguments.requiredName("product"),
+            expiry: try arguments.expiry("expiry"),
             range: try arguments.timeRange(),
             limit: try arguments.limit(default: 10, maximum: limits.maxPage),
             order: try arguments.order(),
@@ -62,7 +62,7 @@ enum ChainOperations {
     }
 
     static func fields(_ arguments: Arguments) throws -> [String]? {
-        guard let values = try arguments.array("fields") else { return nil }
+        guard let values = try arguments.array("fields", type: "array<string>") else { return nil }
         guard (1...64).contains(values.count) else {
             throw WireError.invalidArgument(field: "fields", reason: "must name 1 to 64 fields")
         }
@@ -77,21 +77,21 @@ enum ChainOperations {
         return names
     }
 
+    static let latestDescriptor = OperationDescriptor(
+        name: "chains.latest", group: .read,
+        summary: "The newest chain snapshot of a product and expiry.",
+        arguments: [
+            .init("product", "string", required: true, "Product name."),
+            .init("expiry", "string", required: true, "Expiry date YYYY-MM-DD."),
+        ],
+        result: "{chain: chain}",
+        errors: [.notFound]
+    )
+
     static func latest(_ chains: any ChainRepository) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "chains.latest", group: .read,
-            summary: "The newest chain snapshot of a product and expiry.",
-            arguments: [
-                .init("product", "string", required: true, "Product name."),
-                .init("expiry", "string", required: true, "Expiry date YYYY-MM-DD."),
-            ],
-            result: "{chain: chain}",
-            errors: [.notFound]
-        )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["product", "expiry"])
-            let product = try arguments.name("product") ?? ""
-            let expiry = try arguments.expiry("expiry", required: true) ?? ""
+        return Operation(latestDescriptor) { arguments, context in
+            let product = try arguments.requiredName("product")
+            let expiry = try arguments.requiredExpiry("expiry")
             return AsyncWork.run(context) {
                 guard let chain = try await chains.latest(product: product, expiry: expiry) else {
                     throw WireError(.notFound, "no chain for product '\(product)' expiry \(expiry)")

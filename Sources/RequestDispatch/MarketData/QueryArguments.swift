@@ -5,20 +5,24 @@ import WireProtocol
 /// Argument readers shared by the market-data operations: names, ranges,
 /// limits, order and cursors, each with the field named on failure.
 extension Arguments {
-    func name(_ field: String, required: Bool = true) throws -> String? {
-        guard let value = value(field) else {
-            if required { throw WireError.invalidArgument(field: field, reason: "required") }
-            return nil
-        }
-        return try FieldRules.name(value, field: field)
+    /// A required name (product, symbol): 1 to 64 of `[A-Za-z0-9._-]`.
+    func requiredName(_ field: String) throws -> String {
+        try FieldRules.name(try required(field, type: "string"), field: field)
     }
 
-    func expiry(_ field: String, required: Bool) throws -> String? {
-        guard let value = value(field) else {
-            if required { throw WireError.invalidArgument(field: field, reason: "required") }
-            return nil
-        }
-        return try FieldRules.expiry(value, field: field)
+    /// An optional name.
+    func name(_ field: String) throws -> String? {
+        try optional(field, type: "string").map { value throws in try FieldRules.name(value, field: field) }
+    }
+
+    /// A required expiry date, `YYYY-MM-DD`.
+    func requiredExpiry(_ field: String) throws -> String {
+        try FieldRules.expiry(try required(field, type: "string"), field: field)
+    }
+
+    /// An optional expiry date.
+    func expiry(_ field: String) throws -> String? {
+        try optional(field, type: "string").map { value throws in try FieldRules.expiry(value, field: field) }
     }
 
     /// `start`/`end`, inclusive, BSON datetimes; `start` after `end` is refused.
@@ -50,15 +54,15 @@ extension Arguments {
     }
 
     func finiteNumber(_ field: String) throws -> Double? {
-        guard let value = value(field) else { return nil }
+        guard let value = try optional(field, type: "double|int32|int64") else { return nil }
         guard let number = value.numericValue else { throw Arguments.wrongType(field, "a number", value) }
         guard number.isFinite else { throw WireError.invalidArgument(field: field, reason: "must be finite") }
         return number
     }
 
-    /// A batch argument: an array of 1 to `maximum` documents.
+    /// A batch argument (required, `array<document>`): 1 to `maximum` documents.
     func batch(_ field: String, maximum: Int) throws -> [BSONDocument] {
-        guard let items = try array(field, required: true) else { return [] }
+        let items = try requiredArray(field, type: "array<document>")
         guard (1...maximum).contains(items.count) else {
             throw WireError.invalidArgument(field: field, reason: "must hold 1 to \(maximum) items, got \(items.count)")
         }

@@ -8,36 +8,37 @@ enum QuoteOperations {
         [insert(store.quotes, limits), query(store.quotes, limits, cursorKey)]
     }
 
+    static let insertDescriptor = OperationDescriptor(
+        name: "quotes.insert", group: .write,
+        summary: "Store a batch of option quotes, all or nothing; a quote with the symbol and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
+        arguments: [.init("quotes", "array<document>", required: true, "1 to max_batch quotes {symbol, product, strike, expiry, option_type, timestamp, …extra}.")],
+        result: insertResultNotation
+    )
+
     static func insert(_ quotes: any QuoteRepository, _ limits: DaemonLimits) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "quotes.insert", group: .write,
-            summary: "Store a batch of option quotes, all or nothing; a quote with the symbol and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
-            arguments: [.init("quotes", "array<document>", required: true, "1 to max_batch quotes {symbol, product, strike, expiry, option_type, timestamp, …extra}.")],
-            result: insertResultNotation
-        )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["quotes"])
+        return Operation(insertDescriptor) { arguments, context in
             let records = try validateBatch(try arguments.batch("quotes", maximum: limits.maxBatch), field: "quotes", Quote.init(document:))
             return AsyncWork.run(context) { insertResult(try await quotes.insert(records)) }
         }
     }
 
+    static let queryDescriptor = OperationDescriptor(
+        name: "quotes.query", group: .read,
+        summary: "Option quotes by symbol or by product, filtered by expiry, type and strike range, newest first by default, keyset-paginated.",
+        arguments: [
+            .init("symbol", "string", "Option symbol (symbol or product is required)."),
+            .init("product", "string", "Underlying product."),
+            .init("expiry", "string", "Expiry date YYYY-MM-DD."),
+            .init("option_type", "string", "\"CALL\" or \"PUT\"."),
+            .init("strike_min", "double|int32|int64", "Lowest strike, inclusive."),
+            .init("strike_max", "double|int32|int64", "Highest strike, inclusive."),
+        ] + TickOperations.rangeArguments + [.init("limit", "int32|int64", "Page size, 1 to max_page (default 100).")] + TickOperations.pageArguments,
+        result: "{count: int32, quotes: [quote], next?: string}"
+    )
+
     static func query(_ quotes: any QuoteRepository, _ limits: DaemonLimits, _ cursorKey: CursorKey) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "quotes.query", group: .read,
-            summary: "Option quotes by symbol or by product, filtered by expiry, type and strike range, newest first by default, keyset-paginated.",
-            arguments: [
-                .init("symbol", "string", "Option symbol (symbol or product is required)."),
-                .init("product", "string", "Underlying product."),
-                .init("expiry", "string", "Expiry date YYYY-MM-DD."),
-                .init("option_type", "string", "\"CALL\" or \"PUT\"."),
-                .init("strike_min", "double|int32|int64", "Lowest strike, inclusive."),
-                .init("strike_max", "double|int32|int64", "Highest strike, inclusive."),
-            ] + TickOperations.rangeArguments + [.init("limit", "int32|int64", "Page size, 1 to max_page (default 100).")] + TickOperations.pageArguments,
-            result: "{count: int32, quotes: [quote], next?: string}"
-        )
-        return Operation(descriptor) { args, context in
-            let query = try Self.parseQuery(args, limits: limits, cursorKey: cursorKey)
+        return Operation(queryDescriptor) { arguments, context in
+            let query = try Self.parseQuery(arguments, limits: limits, cursorKey: cursorKey)
             return AsyncWork.run(context) {
                 let page = try await quotes.query(query)
                 return pageResult([], key: "quotes", documents: page.records.map(\.document), next: page.next, cursorKey: cursorKey)
@@ -46,21 +47,20 @@ enum QuoteOperations {
     }
 
     /// `quotes.query`'s arguments as a query, checked in the order §14.2.12 gives.
-    static func parseQuery(_ args: BSONDocument, limits: DaemonLimits, cursorKey: CursorKey) throws -> QuoteQuery {
-        let arguments = try Arguments(args, allowed: ["symbol", "product", "expiry", "option_type", "strike_min", "strike_max", "start", "end", "limit", "order", "cursor"])
-        let symbol = try arguments.name("symbol", required: false)
-        let product = try arguments.name("product", required: false)
+    static func parseQuery(_ arguments: Arguments, limits: DaemonLimits, cursorKey: CursorKey) throws -> QuoteQuery {
+        let symbol = try arguments.name("symbol")
+        let product = try arguments.name("product")
         guard symbol != nil || product != nil else {
             throw WireError.invalidArgument(field: "symbol", reason: "symbol or product is required")
         }
-        let optionType = try arguments.value("option_type").map { try Quote.optionType($0, field: "option_type") }
+        let optionType = try arguments.optional("option_type", type: "string").map { value throws in try Quote.optionType(value, field: "option_type") }
         let strikeMin = try arguments.finiteNumber("strike_min")
         let strikeMax = try arguments.finiteNumber("strike_max")
         if let strikeMin, let strikeMax, strikeMin > strikeMax {
             throw WireError.invalidArgument(field: "strike_min", reason: "is greater than strike_max")
         }
         var query = QuoteQuery(
-            symbol: symbol, product: product, expiry: try arguments.expiry("expiry", required: false),
+            symbol: symbol, product: product, expiry: try arguments.expiry("expiry"),
             optionType: optionType, strikeMin: strikeMin, strikeMax: strikeMax,
             range: try arguments.timeRange(),
             limit: try arguments.limit(default: 100, maximum: limits.maxPage),

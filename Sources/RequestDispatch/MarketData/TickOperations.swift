@@ -17,30 +17,31 @@ enum TickOperations {
         [insert(store.ticks, limits), query(store.ticks, limits, cursorKey), latest(store.ticks), ohlc(store.ticks, limits)]
     }
 
+    static let insertDescriptor = OperationDescriptor(
+        name: "ticks.insert", group: .write,
+        summary: "Store a batch of underlying ticks, all or nothing; a tick with the product, tick_id and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
+        arguments: [.init("ticks", "array<document>", required: true, "1 to max_batch ticks {product, price, timestamp, tick_id?, …extra}.")],
+        result: insertResultNotation
+    )
+
     static func insert(_ ticks: any TickRepository, _ limits: DaemonLimits) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "ticks.insert", group: .write,
-            summary: "Store a batch of underlying ticks, all or nothing; a tick with the product, tick_id and timestamp of a stored one is a duplicate when its document is the same, else a conflict (not stored, its position in `conflicts`).",
-            arguments: [.init("ticks", "array<document>", required: true, "1 to max_batch ticks {product, price, timestamp, tick_id?, …extra}.")],
-            result: insertResultNotation
-        )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["ticks"])
+        return Operation(insertDescriptor) { arguments, context in
             let records = try validateBatch(try arguments.batch("ticks", maximum: limits.maxBatch), field: "ticks", Tick.init(document:))
             return AsyncWork.run(context) { insertResult(try await ticks.insert(records)) }
         }
     }
 
+    static let queryDescriptor = OperationDescriptor(
+        name: "ticks.query", group: .read,
+        summary: "One product's ticks in a time range, newest first by default, keyset-paginated.",
+        arguments: [.init("product", "string", required: true, "Product name.")] + rangeArguments
+            + [.init("limit", "int32|int64", "Page size, 1 to max_page (default 100).")] + pageArguments,
+        result: "{product: string, count: int32, ticks: [tick], next?: string}"
+    )
+
     static func query(_ ticks: any TickRepository, _ limits: DaemonLimits, _ cursorKey: CursorKey) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "ticks.query", group: .read,
-            summary: "One product's ticks in a time range, newest first by default, keyset-paginated.",
-            arguments: [.init("product", "string", required: true, "Product name.")] + rangeArguments
-                + [.init("limit", "int32|int64", "Page size, 1 to max_page (default 100).")] + pageArguments,
-            result: "{product: string, count: int32, ticks: [tick], next?: string}"
-        )
-        return Operation(descriptor) { args, context in
-            let query = try Self.parseQuery(args, limits: limits, cursorKey: cursorKey)
+        return Operation(queryDescriptor) { arguments, context in
+            let query = try Self.parseQuery(arguments, limits: limits, cursorKey: cursorKey)
             let product = query.product
             return AsyncWork.run(context) {
                 let page = try await ticks.query(query)
@@ -50,10 +51,9 @@ enum TickOperations {
     }
 
     /// `ticks.query`'s arguments as a query, checked in the order §14.2.8 gives.
-    static func parseQuery(_ args: BSONDocument, limits: DaemonLimits, cursorKey: CursorKey) throws -> TickQuery {
-        let arguments = try Arguments(args, allowed: ["product", "start", "end", "limit", "order", "cursor"])
+    static func parseQuery(_ arguments: Arguments, limits: DaemonLimits, cursorKey: CursorKey) throws -> TickQuery {
         var query = TickQuery(
-            product: try arguments.name("product") ?? "",
+            product: try arguments.requiredName("product"),
             range: try arguments.timeRange(),
             limit: try arguments.limit(default: 100, maximum: limits.maxPage),
             order: try arguments.order()
@@ -62,17 +62,17 @@ enum TickOperations {
         return query
     }
 
+    static let latestDescriptor = OperationDescriptor(
+        name: "ticks.latest", group: .read,
+        summary: "The newest tick of a product.",
+        arguments: [.init("product", "string", required: true, "Product name.")],
+        result: "{tick: tick}",
+        errors: [.notFound]
+    )
+
     static func latest(_ ticks: any TickRepository) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "ticks.latest", group: .read,
-            summary: "The newest tick of a product.",
-            arguments: [.init("product", "string", required: true, "Product name.")],
-            result: "{tick: tick}",
-            errors: [.notFound]
-        )
-        return Operation(descriptor) { args, context in
-            let arguments = try Arguments(args, allowed: ["product"])
-            let product = try arguments.name("product") ?? ""
+        return Operation(latestDescriptor) { arguments, context in
+            let product = try arguments.requiredName("product")
             return AsyncWork.run(context) {
                 guard let tick = try await ticks.latest(product: product) else {
                     throw WireError(.notFound, "no ticks for product '\(product)'")
@@ -82,18 +82,19 @@ enum TickOperations {
         }
     }
 
+    static let ohlcDescriptor = OperationDescriptor(
+        name: "ticks.ohlc", group: .read,
+        summary: "Open/high/low/close bars of a product's ticks. Windows are aligned to the Unix epoch (UTC); the newest `limit` windows that have ticks are returned, oldest first.",
+        arguments: [
+            .init("product", "string", required: true, "Product name."),
+            .init("window", "string", required: true, "\"1m\", \"5m\", \"15m\" or \"1h\"."),
+        ] + rangeArguments + [.init("limit", "int32|int64", "Number of bars, 1 to max_page (default 100).")],
+        result: "{product: string, window: string, bars: [{start: datetime, open: double, high: double, low: double, close: double, count: int32}]}"
+    )
+
     static func ohlc(_ ticks: any TickRepository, _ limits: DaemonLimits) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "ticks.ohlc", group: .read,
-            summary: "Open/high/low/close bars of a product's ticks. Windows are aligned to the Unix epoch (UTC); the newest `limit` windows that have ticks are returned, oldest first.",
-            arguments: [
-                .init("product", "string", required: true, "Product name."),
-                .init("window", "string", required: true, "\"1m\", \"5m\", \"15m\" or \"1h\"."),
-            ] + rangeArguments + [.init("limit", "int32|int64", "Number of bars, 1 to max_page (default 100).")],
-            result: "{product: string, window: string, bars: [{start: datetime, open: double, high: double, low: double, close: double, count: int32}]}"
-        )
-        return Operation(descriptor) { args, context in
-            let query = try Self.parseBarQuery(args, limits: limits)
+        return Operation(ohlcDescriptor) { arguments, context in
+            let query = try Self.parseBarQuery(arguments, limits: limits)
             let product = query.product
             let window = query.window
             return AsyncWork.run(context) {
@@ -110,10 +111,9 @@ enum TickOperations {
     }
 
     /// `ticks.ohlc`'s arguments as a query, checked in the order §14.2.10 gives.
-    static func parseBarQuery(_ args: BSONDocument, limits: DaemonLimits) throws -> BarQuery {
-        let arguments = try Arguments(args, allowed: ["product", "window", "start", "end", "limit"])
-        let product = try arguments.name("product") ?? ""
-        let windowText = try arguments.string("window", required: true, maxBytes: 8) ?? ""
+    static func parseBarQuery(_ arguments: Arguments, limits: DaemonLimits) throws -> BarQuery {
+        let product = try arguments.requiredName("product")
+        let windowText = try arguments.requiredString("window", maxBytes: 8)
         guard let window = BarWindow(rawValue: windowText) else {
             throw WireError.invalidArgument(field: "window", reason: "must be one of 1m, 5m, 15m, 1h")
         }

@@ -1,11 +1,16 @@
 import BSONCore
 import Domain
 import NIOCore
+@_spi(Fuzzing) import RequestDispatch
 import WireProtocol
 
-/// What the fuzz target runs on each input, kept in the library (so it is
-/// compiled, and exercised by a unit test, in every build — not only the
-/// fuzzing one): the input is a byte stream as a client would send it.
+/// What the fuzz target runs on each input, in a target of its own next to
+/// the tests (so it is compiled, and exercised by a unit test,
+/// `RequestDispatchTests.FuzzHarnessTests`, in every build — not only the
+/// fuzzing one — while the daemon's modules do not carry it): the input is a
+/// byte stream as a client would send it. It reaches the request path's
+/// argument reading through `RequestDispatch`'s `@_spi(Fuzzing)`
+/// `ArgumentParsing`.
 public enum FuzzHarness {
     /// Where the parsed queries go next: the fuzz target hands them to each
     /// store's query building (filters, bounds); the unit test counts them.
@@ -28,7 +33,8 @@ public enum FuzzHarness {
 
     /// The key the harness seals and opens cursors with (fixed: inputs replay).
     static let cursorKey = CursorKey(secret: Array(repeating: 0x5A, count: CursorKey.secretBytes))!
-    static let limits = DaemonLimits(maxMessageBytes: 1 << 20, maxBatch: 1000, maxPage: 1000, maxInFlight: 16)
+    static let maxBatch = 1000
+    static let maxPage = 1000
 
     /// Decodes frames from `bytes` and runs each request through envelope
     /// parsing and every operation's argument validation and query building.
@@ -64,48 +70,30 @@ public enum FuzzHarness {
         }
     }
 
-    /// The request's `args` as the arguments of every market-data operation
-    /// (whatever its `op`: one input then reaches every parser), and what a
-    /// store does next with each query that parses.
+    /// The request's `args` as the arguments of every operation that reads
+    /// some (whatever its `op`: one input then reaches every parser), and what
+    /// a store does next with each query that parses.
     static func validateArguments(_ args: BSONDocument, builders: QueryBuilders) {
-        if let query = try? TickOperations.parseQuery(args, limits: limits, cursorKey: cursorKey) {
+        if let query = try? ArgumentParsing.tickQuery(args, maxPage: maxPage, cursorKey: cursorKey) {
             builders.ticks(query)
             followCursor(query.identity, after: query.after, range: query.range, order: query.order)
         }
-        if let query = try? QuoteOperations.parseQuery(args, limits: limits, cursorKey: cursorKey) {
+        if let query = try? ArgumentParsing.quoteQuery(args, maxPage: maxPage, cursorKey: cursorKey) {
             builders.quotes(query)
             followCursor(query.identity, after: query.after, range: query.range, order: query.order)
         }
-        if let query = try? ChainOperations.parseQuery(args, limits: limits, cursorKey: cursorKey) {
+        if let query = try? ArgumentParsing.chainQuery(args, maxPage: maxPage, cursorKey: cursorKey) {
             builders.chains(query)
             followCursor(query.identity, after: query.after, range: query.range, order: query.order)
         }
-        if let query = try? TickOperations.parseBarQuery(args, limits: limits) {
+        if let query = try? ArgumentParsing.barQuery(args, maxPage: maxPage) {
             builders.bars(query)
             foldBars(query)
         }
-        if let items = batch("ticks", args) { _ = try? validateBatch(items, field: "ticks", Tick.init(document:)) }
-        if let items = batch("quotes", args) { _ = try? validateBatch(items, field: "quotes", Quote.init(document:)) }
-        if let items = batch("chains", args) { _ = try? validateBatch(items, field: "chains", Chain.init(document:)) }
-        // ticks.latest, expiries.list, chains.latest; health, products.list,
-        // stats (no arguments); and the core operations' readers.
-        for allowed in [["product"], ["product", "expiry"], []] {
-            guard let arguments = try? Arguments(args, allowed: allowed) else { continue }
-            _ = try? arguments.name("product")
-            _ = try? arguments.expiry("expiry", required: true)
-        }
-        // backup's name.
-        _ = try? LifecycleOperations.parseName(args)
-        if let arguments = try? Arguments(args, allowed: ["delay_ms", "client", "op"]) {
-            _ = try? arguments.integer("delay_ms", in: 0...10_000)
-            _ = try? arguments.string("client", maxBytes: 128)
-            _ = try? arguments.string("op", maxBytes: Request.maxOpBytes)
-        }
-    }
-
-    static func batch(_ field: String, _ args: BSONDocument) -> [BSONDocument]? {
-        guard let arguments = try? Arguments(args, allowed: [field]) else { return nil }
-        return try? arguments.batch(field, maximum: limits.maxBatch)
+        _ = try? ArgumentParsing.ticks(args, maxBatch: maxBatch)
+        _ = try? ArgumentParsing.quotes(args, maxBatch: maxBatch)
+        _ = try? ArgumentParsing.chains(args, maxBatch: maxBatch)
+        ArgumentParsing.others(args)
     }
 
     /// A next page of the query: the cursor sealed, opened again (as the
