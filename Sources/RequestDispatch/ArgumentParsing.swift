@@ -42,19 +42,29 @@ public enum ArgumentParsing {
     }
 
     /// The arguments of every other operation that takes some (and of those
-    /// that take none), each read as its handler reads them; the first error
-    /// of each is ignored.
-    public static func others(_ args: BSONDocument) {
-        if let arguments = try? Arguments(args, of: TickOperations.latestDescriptor) { _ = try? arguments.requiredName("product") }
-        if let arguments = try? Arguments(args, of: CatalogOperations.expiriesDescriptor) { _ = try? arguments.requiredName("product") }
-        if let arguments = try? Arguments(args, of: ChainOperations.latestDescriptor) {
-            _ = try? arguments.requiredName("product")
-            _ = try? arguments.requiredExpiry("expiry")
+    /// that take none), each read as its handler reads them. The client's
+    /// errors are ignored; a reader that disagrees with its descriptor (a bug
+    /// of the server) is thrown.
+    public static func others(_ args: BSONDocument) throws(Arguments.Misread) {
+        try reading(TickOperations.latestDescriptor, args) { _ = try $0.requiredName("product") }
+        try reading(CatalogOperations.expiriesDescriptor, args) { _ = try $0.requiredName("product") }
+        try reading(ChainOperations.latestDescriptor, args) {
+            _ = try $0.requiredName("product")
+            _ = try $0.requiredExpiry("expiry")
         }
-        _ = try? Arguments(args, of: CatalogOperations.productsDescriptor)
-        if let arguments = try? Arguments(args, of: LifecycleOperations.backupDescriptor) { _ = try? LifecycleOperations.parseName(arguments) }
-        if let arguments = try? Arguments(args, of: CoreOperations.pingDescriptor) { _ = try? arguments.integer("delay_ms", in: 0...10_000) }
-        if let arguments = try? Arguments(args, of: CoreOperations.helloDescriptor) { _ = try? arguments.string("client", maxBytes: 128) }
-        if let arguments = try? Arguments(args, of: CoreOperations.describeDescriptor) { _ = try? arguments.string("op", maxBytes: Request.maxOpBytes) }
+        try reading(CatalogOperations.productsDescriptor, args) { _ in }
+        try reading(LifecycleOperations.backupDescriptor, args) { _ = try LifecycleOperations.parseName($0) }
+        try reading(CoreOperations.pingDescriptor, args) { _ = try $0.integer("delay_ms", in: 0...10_000) }
+        try reading(CoreOperations.helloDescriptor, args) { _ = try $0.string("client", maxBytes: 128) }
+        try reading(CoreOperations.describeDescriptor, args) { _ = try $0.string("op", maxBytes: Request.maxOpBytes) }
+    }
+
+    /// `args` checked against `descriptor`, then `read`; only a `Misread` escapes.
+    static func reading(_ descriptor: OperationDescriptor, _ args: BSONDocument, _ read: (Arguments) throws -> Void) throws(Arguments.Misread) {
+        do {
+            try read(try Arguments(args, of: descriptor))
+        } catch let misread as Arguments.Misread {
+            throw misread
+        } catch {}
     }
 }

@@ -74,26 +74,39 @@ public enum FuzzHarness {
     /// some (whatever its `op`: one input then reaches every parser), and what
     /// a store does next with each query that parses.
     static func validateArguments(_ args: BSONDocument, builders: QueryBuilders) {
-        if let query = try? ArgumentParsing.tickQuery(args, maxPage: maxPage, cursorKey: cursorKey) {
+        if let query = parsed({ try ArgumentParsing.tickQuery(args, maxPage: maxPage, cursorKey: cursorKey) }) {
             builders.ticks(query)
             followCursor(query.identity, after: query.after, range: query.range, order: query.order)
         }
-        if let query = try? ArgumentParsing.quoteQuery(args, maxPage: maxPage, cursorKey: cursorKey) {
+        if let query = parsed({ try ArgumentParsing.quoteQuery(args, maxPage: maxPage, cursorKey: cursorKey) }) {
             builders.quotes(query)
             followCursor(query.identity, after: query.after, range: query.range, order: query.order)
         }
-        if let query = try? ArgumentParsing.chainQuery(args, maxPage: maxPage, cursorKey: cursorKey) {
+        if let query = parsed({ try ArgumentParsing.chainQuery(args, maxPage: maxPage, cursorKey: cursorKey) }) {
             builders.chains(query)
             followCursor(query.identity, after: query.after, range: query.range, order: query.order)
         }
-        if let query = try? ArgumentParsing.barQuery(args, maxPage: maxPage) {
+        if let query = parsed({ try ArgumentParsing.barQuery(args, maxPage: maxPage) }) {
             builders.bars(query)
             foldBars(query)
         }
-        _ = try? ArgumentParsing.ticks(args, maxBatch: maxBatch)
-        _ = try? ArgumentParsing.quotes(args, maxBatch: maxBatch)
-        _ = try? ArgumentParsing.chains(args, maxBatch: maxBatch)
-        ArgumentParsing.others(args)
+        _ = parsed { try ArgumentParsing.ticks(args, maxBatch: maxBatch) }
+        _ = parsed { try ArgumentParsing.quotes(args, maxBatch: maxBatch) }
+        _ = parsed { try ArgumentParsing.chains(args, maxBatch: maxBatch) }
+        _ = parsed { try ArgumentParsing.others(args) }
+    }
+
+    /// What `parse` returns, nil for the client's errors. A reader that
+    /// disagrees with its operation's descriptor is the server's bug: a crash,
+    /// for the fuzzer to report.
+    static func parsed<T>(_ parse: () throws -> T) -> T? {
+        do {
+            return try parse()
+        } catch let misread as Arguments.Misread {
+            fatalError("an operation reads its arguments otherwise than its descriptor declares them: \(misread)")
+        } catch {
+            return nil
+        }
     }
 
     /// A next page of the query: the cursor sealed, opened again (as the
