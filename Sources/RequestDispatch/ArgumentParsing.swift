@@ -30,15 +30,15 @@ public enum ArgumentParsing {
 
     /// `ticks.insert`, `quotes.insert` and `chains.insert`: the batch's records, each validated.
     public static func ticks(_ args: BSONDocument, maxBatch: Int) throws -> [Tick] {
-        try validateBatch(try Arguments(args, of: TickOperations.insertDescriptor).batch("ticks", maximum: maxBatch), field: "ticks", Tick.init(document:))
+        try TickOperations.parseBatch(try Arguments(args, of: TickOperations.insertDescriptor), limits: limits(maxBatch: maxBatch, maxPage: 1))
     }
 
     public static func quotes(_ args: BSONDocument, maxBatch: Int) throws -> [Quote] {
-        try validateBatch(try Arguments(args, of: QuoteOperations.insertDescriptor).batch("quotes", maximum: maxBatch), field: "quotes", Quote.init(document:))
+        try QuoteOperations.parseBatch(try Arguments(args, of: QuoteOperations.insertDescriptor), limits: limits(maxBatch: maxBatch, maxPage: 1))
     }
 
     public static func chains(_ args: BSONDocument, maxBatch: Int) throws -> [Chain] {
-        try validateBatch(try Arguments(args, of: ChainOperations.insertDescriptor).batch("chains", maximum: maxBatch), field: "chains", Chain.init(document:))
+        try ChainOperations.parseBatch(try Arguments(args, of: ChainOperations.insertDescriptor), limits: limits(maxBatch: maxBatch, maxPage: 1))
     }
 
     /// The arguments of every other operation that takes some (and of those

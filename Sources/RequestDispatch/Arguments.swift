@@ -69,9 +69,6 @@ public struct Arguments: Sendable {
         if let problem = FieldRules.keyProblem(key) { throw .invalidArgument(field: path, reason: problem) }
     }
 
-    /// Whether `name` was given.
-    public func has(_ name: String) -> Bool { value(name) != nil }
-
     /// The value of `name` as given, unchecked (for tests and diagnostics:
     /// handlers use the readers below).
     public func value(_ name: String) -> BSONValue? { values.first { $0.key == name }?.value }

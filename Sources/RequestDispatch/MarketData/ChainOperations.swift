@@ -17,9 +17,14 @@ enum ChainOperations {
 
     static func insert(_ chains: any ChainRepository, _ limits: DaemonLimits) -> Operation {
         return Operation(insertDescriptor) { arguments, context in
-            let records = try validateBatch(try arguments.batch("chains", maximum: limits.maxBatch), field: "chains", Chain.init(document:))
+            let records = try parseBatch(arguments, limits: limits)
             return AsyncWork.run(context) { insertResult(try await chains.insert(records)) }
         }
+    }
+
+    /// `chains.insert`'s `chains`, each item validated (all before anything is written).
+    static func parseBatch(_ arguments: Arguments, limits: DaemonLimits) throws -> [Chain] {
+        try validateBatch(try arguments.batch("chains", maximum: limits.maxBatch), field: "chains", Chain.init(document:))
     }
 
     static let queryDescriptor = OperationDescriptor(

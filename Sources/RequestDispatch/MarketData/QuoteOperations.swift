@@ -17,9 +17,14 @@ enum QuoteOperations {
 
     static func insert(_ quotes: any QuoteRepository, _ limits: DaemonLimits) -> Operation {
         return Operation(insertDescriptor) { arguments, context in
-            let records = try validateBatch(try arguments.batch("quotes", maximum: limits.maxBatch), field: "quotes", Quote.init(document:))
+            let records = try parseBatch(arguments, limits: limits)
             return AsyncWork.run(context) { insertResult(try await quotes.insert(records)) }
         }
+    }
+
+    /// `quotes.insert`'s `quotes`, each item validated (all before anything is written).
+    static func parseBatch(_ arguments: Arguments, limits: DaemonLimits) throws -> [Quote] {
+        try validateBatch(try arguments.batch("quotes", maximum: limits.maxBatch), field: "quotes", Quote.init(document:))
     }
 
     static let queryDescriptor = OperationDescriptor(

@@ -26,9 +26,14 @@ enum TickOperations {
 
     static func insert(_ ticks: any TickRepository, _ limits: DaemonLimits) -> Operation {
         return Operation(insertDescriptor) { arguments, context in
-            let records = try validateBatch(try arguments.batch("ticks", maximum: limits.maxBatch), field: "ticks", Tick.init(document:))
+            let records = try parseBatch(arguments, limits: limits)
             return AsyncWork.run(context) { insertResult(try await ticks.insert(records)) }
         }
+    }
+
+    /// `ticks.insert`'s `ticks`, each item validated (all before anything is written).
+    static func parseBatch(_ arguments: Arguments, limits: DaemonLimits) throws -> [Tick] {
+        try validateBatch(try arguments.batch("ticks", maximum: limits.maxBatch), field: "ticks", Tick.init(document:))
     }
 
     static let queryDescriptor = OperationDescriptor(
