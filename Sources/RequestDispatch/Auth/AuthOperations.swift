@@ -50,20 +50,21 @@ public enum AuthOperations {
 
     static let loginResultShape = "{user: {id: string, email: string, name: string|null}, token: string, refresh_token: string, expires_at: datetime, refresh_expires_at: datetime}"
 
+    static let registerDescriptor = OperationDescriptor(
+        name: "auth.register", group: .auth,
+        summary: "Create a user (email trimmed, NFC and case-folded; password 8 to 72 bytes of UTF-8) and log it in: an access token and a refresh token.",
+        arguments: [
+            .init("email", "string", required: true, "Email address: at most 254 bytes, exactly one '@', no white space, control, format or unassigned character."),
+            .init("password", "string", required: true, "8 to 72 bytes of UTF-8, no NUL (longer passwords are refused, never truncated)."),
+            .init("name", "string", "Display name, at most 256 bytes."),
+            clientArgument,
+        ],
+        result: loginResultShape,
+        errors: [.conflict, .permissionDenied]
+    )
+
     static func register(_ service: SessionService, _ access: AccessControl) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "auth.register", group: .auth,
-            summary: "Create a user (email trimmed, NFC and case-folded; password 8 to 72 bytes of UTF-8) and log it in: an access token and a refresh token.",
-            arguments: [
-                .init("email", "string", required: true, "Email address: at most 254 bytes, exactly one '@', no white space, control, format or unassigned character."),
-                .init("password", "string", required: true, "8 to 72 bytes of UTF-8, no NUL (longer passwords are refused, never truncated)."),
-                .init("name", "string", "Display name, at most 256 bytes."),
-                clientArgument,
-            ],
-            result: loginResultShape,
-            errors: [.conflict, .permissionDenied]
-        )
-        return Operation(descriptor) { arguments, context in
+        Operation(registerDescriptor) { arguments, context in
             let (_, logger) = try origin(arguments, op: "auth.register", access: access, context: context)
             let email = try EmailAddress(normalizing: try arguments.requiredString("email", maxBytes: 1024))
             let password = try arguments.requiredString("password", maxBytes: maximumPasswordArgumentBytes)
@@ -76,19 +77,20 @@ public enum AuthOperations {
         }
     }
 
+    static let loginDescriptor = OperationDescriptor(
+        name: "auth.login", group: .auth,
+        summary: "Log in with email and password. Unknown email and wrong password get the same UNAUTHENTICATED after the same time; attempts beyond the throttle's allowance (in flight or failed) get RATE_LIMITED with details.retry_after_ms at once.",
+        arguments: [
+            .init("email", "string", required: true, "Email address (trimmed, NFC and case-folded before lookup)."),
+            .init("password", "string", required: true, "1 to 72 bytes of UTF-8."),
+            clientArgument,
+        ],
+        result: loginResultShape,
+        errors: [.unauthenticated, .rateLimited, .permissionDenied]
+    )
+
     static func login(_ service: SessionService, _ access: AccessControl) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "auth.login", group: .auth,
-            summary: "Log in with email and password. Unknown email and wrong password get the same UNAUTHENTICATED after the same time; attempts beyond the throttle's allowance (in flight or failed) get RATE_LIMITED with details.retry_after_ms at once.",
-            arguments: [
-                .init("email", "string", required: true, "Email address (trimmed, NFC and case-folded before lookup)."),
-                .init("password", "string", required: true, "1 to 72 bytes of UTF-8."),
-                clientArgument,
-            ],
-            result: loginResultShape,
-            errors: [.unauthenticated, .rateLimited, .permissionDenied]
-        )
-        return Operation(descriptor) { arguments, context in
+        Operation(loginDescriptor) { arguments, context in
             let (origin, logger) = try origin(arguments, op: "auth.login", access: access, context: context)
             let email = try EmailAddress(normalizing: try arguments.requiredString("email", maxBytes: 1024))
             let password = try arguments.requiredString("password", maxBytes: maximumPasswordArgumentBytes)
@@ -99,15 +101,16 @@ public enum AuthOperations {
         }
     }
 
+    static let verifyDescriptor = OperationDescriptor(
+        name: "auth.verify", group: .auth,
+        summary: "Check an access token: signature, algorithm, type, issuer, audience, times, and whether its session was revoked.",
+        arguments: [.init("token", "string", required: true, "An access token (JWT).")],
+        result: "{valid: true, user_id: string, email: string, expires_at: datetime}",
+        errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
+    )
+
     static func verify(_ service: SessionService) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "auth.verify", group: .auth,
-            summary: "Check an access token: signature, algorithm, type, issuer, audience, times, and whether its session was revoked.",
-            arguments: [.init("token", "string", required: true, "An access token (JWT).")],
-            result: "{valid: true, user_id: string, email: string, expires_at: datetime}",
-            errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
-        )
-        return Operation(descriptor, inline: verifyInline(service)) { arguments, context in
+        Operation(verifyDescriptor, inline: verifyInline(service)) { arguments, context in
             let token = try arguments.requiredString("token", maxBytes: maximumTokenArgumentBytes)
             // Inline: a signature check and an in-memory lookup, cheaper than a hop to a task.
             let verified = try service.verify(token)
@@ -118,15 +121,16 @@ public enum AuthOperations {
         }
     }
 
+    static let refreshDescriptor = OperationDescriptor(
+        name: "auth.refresh", group: .auth,
+        summary: "Exchange a refresh token for a new access token and a new refresh token (the old one is then used up; presenting it again revokes the session, except for a retry by the same peer within 10 s).",
+        arguments: [.init("refresh_token", "string", required: true, "The refresh token of the latest login or refresh.")],
+        result: "{token: string, refresh_token: string, expires_at: datetime, refresh_expires_at: datetime}",
+        errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
+    )
+
     static func refresh(_ service: SessionService) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "auth.refresh", group: .auth,
-            summary: "Exchange a refresh token for a new access token and a new refresh token (the old one is then used up; presenting it again revokes the session, except for a retry by the same peer within 10 s).",
-            arguments: [.init("refresh_token", "string", required: true, "The refresh token of the latest login or refresh.")],
-            result: "{token: string, refresh_token: string, expires_at: datetime, refresh_expires_at: datetime}",
-            errors: [.tokenExpired, .tokenInvalid, .tokenRevoked]
-        )
-        return Operation(descriptor) { arguments, context in
+        Operation(refreshDescriptor) { arguments, context in
             let token = try arguments.requiredString("refresh_token", maxBytes: maximumTokenArgumentBytes)
             let peer = context.peer?.uid
             let logger = context.logger
@@ -141,19 +145,20 @@ public enum AuthOperations {
         }
     }
 
+    static let logoutDescriptor = OperationDescriptor(
+        name: "auth.logout", group: .auth,
+        summary: "Revoke the session of a refresh token and/or access token, or every session of its user (all_sessions). Takes effect on the next auth.verify.",
+        arguments: [
+            .init("refresh_token", "string", "A refresh token of the session."),
+            .init("token", "string", "An access token of the session."),
+            .init("all_sessions", "bool", "Revoke every session of the token's user (default false)."),
+        ],
+        result: "{revoked: int32}",
+        errors: [.tokenExpired, .tokenInvalid]
+    )
+
     static func logout(_ service: SessionService) -> Operation {
-        let descriptor = OperationDescriptor(
-            name: "auth.logout", group: .auth,
-            summary: "Revoke the session of a refresh token and/or access token, or every session of its user (all_sessions). Takes effect on the next auth.verify.",
-            arguments: [
-                .init("refresh_token", "string", "A refresh token of the session."),
-                .init("token", "string", "An access token of the session."),
-                .init("all_sessions", "bool", "Revoke every session of the token's user (default false)."),
-            ],
-            result: "{revoked: int32}",
-            errors: [.tokenExpired, .tokenInvalid]
-        )
-        return Operation(descriptor) { arguments, context in
+        Operation(logoutDescriptor) { arguments, context in
             let refreshToken = try arguments.string("refresh_token", maxBytes: maximumTokenArgumentBytes)
             let accessToken = try arguments.string("token", maxBytes: maximumTokenArgumentBytes)
             let all = try arguments.bool("all_sessions") ?? false
