@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "RequestDispatchTests",
             dependencies: [
-                "RequestDispatch", "FuzzSupport", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, logging,
+                "RequestDispatch", "FuzzSupport", "WireProtocol", "BSONCore", "TestSupport", nio, nioPosix, nioHelpers, logging,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
