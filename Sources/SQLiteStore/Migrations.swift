@@ -111,6 +111,20 @@ enum Migrations {
             version: 5, summary: "auth_state (revocation sequence); emails in NFC case-folded form",
             sql: AuthSchema.migration5, transform: AuthSchema.normalizeEmails
         ),
+        // Retention and the catalog: a purge that takes the last quotes of an
+        // expiry takes the expiry from `expiries` (as MongoDB's `distinct`
+        // would no longer find it), which needs quotes found by (product,
+        // expiry) without a scan of the product's quotes; and what earlier
+        // purges left behind goes now.
+        Migration(
+            version: 6,
+            summary: "quotes by (product, expiry); the catalog keeps only what the store holds",
+            sql: """
+            CREATE INDEX quotes_product_expiry ON quotes (product, expiry);
+            \(SQLiteCatalogRepository.forgetUnheldExpiriesSQL);
+            \(SQLiteCatalogRepository.forgetUnheldProductsSQL);
+            """
+        ),
     ]
 
     /// The version a database has once every migration is applied.

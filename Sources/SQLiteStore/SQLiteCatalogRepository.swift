@@ -5,8 +5,9 @@ import Domain
 ///
 /// It exists so that `products.list` and `expiries.list` never scan the big
 /// tables: every insert batch records its products (and, for quotes and
-/// chains, their expiries) with `remember` in the same transaction, so these
-/// lists are always exactly as current as the data.
+/// chains, their expiries) with `remember` in the same transaction, and every
+/// purge batch that deleted records forgets those no record is left of
+/// (`forgetUnheld`), so these lists are always exactly as current as the data.
 struct SQLiteCatalogRepository: CatalogRepository {
     let executor: StoreExecutor
 
@@ -14,6 +15,27 @@ struct SQLiteCatalogRepository: CatalogRepository {
     static let expiriesSQL = "SELECT expiry FROM expiries WHERE product = :product ORDER BY expiry"
     static let rememberProductSQL = "INSERT INTO products (product) VALUES (:product) ON CONFLICT DO NOTHING"
     static let rememberExpirySQL = "INSERT INTO expiries (product, expiry) VALUES (:product, :expiry) ON CONFLICT DO NOTHING"
+    /// Expiries no quote and no chain has: each check is one seek in
+    /// `quotes_product_expiry` or `chains_product_expiry_ts`.
+    static let forgetUnheldExpiriesSQL = """
+        DELETE FROM expiries WHERE NOT EXISTS (SELECT 1 FROM quotes WHERE quotes.product = expiries.product AND quotes.expiry = expiries.expiry) \
+        AND NOT EXISTS (SELECT 1 FROM chains WHERE chains.product = expiries.product AND chains.expiry = expiries.expiry)
+        """
+    /// Products no tick, quote or chain has: one seek in each `…_product_ts` index.
+    static let forgetUnheldProductsSQL = """
+        DELETE FROM products WHERE NOT EXISTS (SELECT 1 FROM ticks WHERE ticks.product = products.product) \
+        AND NOT EXISTS (SELECT 1 FROM quotes WHERE quotes.product = products.product) \
+        AND NOT EXISTS (SELECT 1 FROM chains WHERE chains.product = products.product)
+        """
+
+    /// After records of `collection` were deleted, inside the same write
+    /// transaction: forgets the expiries (for quotes and chains) and the
+    /// products that no record is left of. The catalog tables hold a few
+    /// rows each, and every check is an index seek.
+    static func forgetUnheld(after collection: RecordCollection, on connection: SQLiteConnection) throws {
+        if collection != .ticks { try connection.exec(forgetUnheldExpiriesSQL) }
+        try connection.exec(forgetUnheldProductsSQL)
+    }
 
     func products() async throws -> [String] {
         try await executor.read { connection in

@@ -14,7 +14,8 @@ import Domain
 /// Each purge batch is one write transaction of at most `limit` rows found
 /// through the collection's `ts` index (`ticks_ts`, and `quotes_ts`/`chains_ts`
 /// of migration 4), so the write lock is held for a few milliseconds and
-/// inserts interleave between batches.
+/// inserts interleave between batches; the same transaction takes from the
+/// catalog the products and expiries no record is left of.
 extension SQLiteMarketStore: LifecycleStore {
     static func table(_ collection: RecordCollection) -> String {
         switch collection {
@@ -40,7 +41,9 @@ extension SQLiteMarketStore: LifecycleStore {
                         try statement.bind(":limit", limit)
                         try statement.run()
                     }
-                    return connection.changes
+                    let deleted = connection.changes
+                    if deleted > 0 { try SQLiteCatalogRepository.forgetUnheld(after: collection, on: connection) }
+                    return deleted
                 }
             }
         }

@@ -29,7 +29,7 @@ struct MigrationTests {
         #expect(names == [
             "table auth_state", "table chains", "index chains_product_expiry_ts", "index chains_product_ts", "index chains_ts",
             "table expiries", "table products",
-            "table quotes", "index quotes_product_ts", "index quotes_symbol_ts", "index quotes_ts",
+            "table quotes", "index quotes_product_expiry", "index quotes_product_ts", "index quotes_symbol_ts", "index quotes_ts",
             "table sessions", "index sessions_expires_at", "index sessions_family", "index sessions_revoked_at",
             "index sessions_token_hash", "index sessions_user",
             "table ticks", "index ticks_product_tick_key_ts", "index ticks_product_ts", "index ticks_ts",
@@ -89,6 +89,35 @@ struct MigrationTests {
         _ = try await store.chains.insert([try chain("NIFTY", expiry: "2024-03-28", at: marketOpen)])
         #expect(try await store.catalog.expiries(product: "NIFTY") == ["2024-03-28"])
         await store.close()
+    }
+
+    /// A file of schema version 5, whose purges left products and expiries
+    /// listed after taking their last records, lists only what it holds once
+    /// migration 6 ran.
+    @Test func migrationSixForgetsWhatEarlierPurgesLeftListed() async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("v5.sqlite")
+        let store = try await openStore(path)
+        _ = try await store.ticks.insert([try tick("OLD", at: marketOpen, price: 1), try tick("NIFTY", at: marketOpen, price: 2)])
+        await store.close()
+        do {
+            // What a version-5 purge did: the rows went, the catalog stayed.
+            let connection = try rawConnection(path)
+            try connection.exec("DELETE FROM ticks WHERE product = 'OLD'")
+            try connection.exec("INSERT INTO expiries (product, expiry) VALUES ('NIFTY', '2024-03-21')")
+            try connection.exec("DROP INDEX quotes_product_expiry")
+            try connection.exec("PRAGMA user_version = 5")
+            connection.close()
+        }
+        let reopened = try await openStore(path)
+        #expect(try await reopened.catalog.products() == ["NIFTY"])
+        #expect(try await reopened.catalog.expiries(product: "NIFTY") == [])
+        await reopened.close()
+        let connection = try rawConnection(path)
+        defer { connection.close() }
+        #expect(try Migrations.userVersion(of: connection) == Migrations.currentVersion)
+        #expect(try connection.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'quotes_product_expiry'") == 1)
     }
 
     /// A file of schema version 2 (tick key (product, tick_id)) is migrated to

@@ -39,6 +39,9 @@ struct QueryPlanTests {
         shapes.append(Shape(name: "purge ticks", sql: SQLiteMarketStore.purgeSQL(.ticks), index: "ticks_ts"))
         shapes.append(Shape(name: "purge quotes", sql: SQLiteMarketStore.purgeSQL(.quotes), index: "quotes_ts"))
         shapes.append(Shape(name: "purge chains", sql: SQLiteMarketStore.purgeSQL(.chains), index: "chains_ts"))
+        // And in each purge batch, the catalog rows no record is left of: a seek per row in each big table.
+        shapes.append(Shape(name: "purge: forget expiries", sql: SQLiteCatalogRepository.forgetUnheldExpiriesSQL, index: "quotes_product_expiry"))
+        shapes.append(Shape(name: "purge: forget products", sql: SQLiteCatalogRepository.forgetUnheldProductsSQL, index: "ticks_product_ts"))
         return shapes
     }()
 
@@ -76,8 +79,8 @@ struct QueryPlanTests {
     }
 
     @Test func everyQueryShapeIsListed() {
-        // 5 paginated shapes × 2 orders × with/without cursor, plus 5 single statements and 3 purges.
-        #expect(Self.shapes.count == 5 * 2 * 2 + 5 + 3)
+        // 5 paginated shapes × 2 orders × with/without cursor, plus 5 single statements, 3 purges and 2 catalog prunes.
+        #expect(Self.shapes.count == 5 * 2 * 2 + 5 + 3 + 2)
         #expect(Set(Self.shapes.map(\.sql)).count == Self.shapes.count, "each shape has its own SQL")
     }
 
