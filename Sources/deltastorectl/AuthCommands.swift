@@ -99,7 +99,7 @@ struct AuthRefreshCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: AuthOutputOptions
-    @Argument(help: "The refresh token; omit (or -) to read it from standard input.") var refreshToken: String?
+    @Argument(help: "The refresh token; omit (or -) to read it from standard input, which keeps it out of the process list. One that begins with '-' goes after '--'.") var refreshToken: String?
 
     func run() async throws {
         let token = try SecretInput.token(refreshToken, what: "refresh token")
@@ -112,7 +112,7 @@ struct AuthLogoutCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: AuthOutputOptions
-    @Argument(help: "A refresh token or an access token (told apart by shape); omit (or -) to read it from standard input.") var token: String?
+    @Argument(help: "A refresh token or an access token (told apart by shape); omit (or -) to read it from standard input. A refresh token that begins with '-' goes after '--'.") var token: String?
     @Flag(name: .customLong("all"), help: "Revoke every session of the token's user.") var allSessions = false
 
     func run() async throws {
