@@ -36,6 +36,11 @@ struct ResultReader {
         return value
     }
 
+    func optionalInteger(_ key: String) throws -> Int64? {
+        guard document[key] != nil else { return nil }
+        return try integer(key)
+    }
+
     func int(_ key: String) throws -> Int { Int(try integer(key)) }
 
     func double(_ key: String) throws -> Double {

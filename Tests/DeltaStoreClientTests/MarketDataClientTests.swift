@@ -5,6 +5,9 @@ import XCTest
 
 /// Every market-data operation through its typed method, against the daemon.
 final class MarketDataClientTests: ClientTestCase {
+    /// A retention that keeps every fixture (they are of 2025), for `stats`' `retain_s`.
+    override var daemonArguments: [String] { ["--retain", "chains=3650d"] }
+
     func testTicksInsertQueryPagesLatestAndOHLC() async throws {
         let client = makeClient()
         let ticks = (0..<5).map { Records.tick("NIFTY", 23500 + Double($0), second: $0 * 20, id: "n-\($0)") }
@@ -114,6 +117,27 @@ final class MarketDataClientTests: ClientTestCase {
         XCTAssertGreaterThanOrEqual(stats.connections, 1)
         XCTAssertGreaterThanOrEqual(stats.operations["ping"]?.count ?? 0, 1)
         XCTAssertEqual(stats.document["store"]?.documentValue?["kind"], "sqlite")
+        let store = try XCTUnwrap(stats.store)
+        XCTAssertEqual(store.kind, "sqlite")
+        XCTAssertNil(store.error)
+        XCTAssertGreaterThan(store.bytes ?? 0, 0)
+        XCTAssertEqual(Set(store.collections.keys), ["ticks", "quotes", "chains"])
+        XCTAssertNil(store.backup)
+    }
+
+    func testStatsTypeWhatTheStoreHoldsAndItsRetention() async throws {
+        let client = makeClient()
+        let first = Date(bsonMilliseconds: 1_738_228_500_000)
+        let last = Date(bsonMilliseconds: 1_738_228_560_000)
+        _ = try await client.call("ticks.insert", ["ticks": [
+            ["product": "NIFTY", "price": 1.5, "timestamp": .datetime(1_738_228_560_000)],
+            ["product": "NIFTY", "price": 1.25, "timestamp": .datetime(1_738_228_500_000)],
+        ]])
+        let stats = try await client.stats()
+        let store = try XCTUnwrap(stats.store)
+        XCTAssertEqual(store.collections["ticks"], .init(count: 2, oldest: first, newest: last, retainSeconds: nil))
+        XCTAssertEqual(store.collections["quotes"], .init(count: 0, oldest: nil, newest: nil, retainSeconds: nil))
+        XCTAssertEqual(store.collections["chains"], .init(count: 0, oldest: nil, newest: nil, retainSeconds: 3650 * 86_400))
     }
 
     func testBackupWritesTheStoreAndAnswersItsCounts() async throws {

@@ -1,6 +1,7 @@
 import BSONCore
 
-/// The result of `stats`: connections, uptime and per-operation counters.
+/// The result of `stats`: connections, uptime, per-operation counters and
+/// what the store holds.
 /// The whole document is kept in `document` for fields this type does not name.
 public struct ServerStats: Sendable, Equatable {
     /// Counters of one operation.
@@ -16,6 +17,8 @@ public struct ServerStats: Sendable, Equatable {
     public var uptimeSeconds: Int64
     /// By operation name, for the operations called at least once.
     public var operations: [String: OperationCounters]
+    /// What the store holds (§14.1.5 `store`); nil from a server that does not send it.
+    public var store: StoreHoldings?
     /// The result as the server sent it.
     public var document: BSONDocument
 
@@ -34,5 +37,6 @@ public struct ServerStats: Sendable, Equatable {
             )
         }
         self.operations = operations
+        store = document["store"] == nil ? nil : try StoreHoldings(reader.reader("store"))
     }
 }
