@@ -140,6 +140,13 @@ enum BackupWriter {
             guard info.st_mode & S_IFMT == S_IFDIR else {
                 throw StoreError.failure("the backup directory \(directory) is not a directory")
             }
+            // Anyone else who may write there could swap the temporary file
+            // for a symlink (to the live store) or replace a finished backup.
+            guard info.st_uid == geteuid() || info.st_uid == 0, info.st_mode & 0o022 == 0 else {
+                throw StoreError.failure(
+                    "the backup directory \(directory) may be written by other users (owner uid \(info.st_uid), mode \(String(info.st_mode & 0o7777, radix: 8))): make it the daemon's own, e.g. chmod go-w"
+                )
+            }
             return
         }
         let parent = directory.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")

@@ -49,6 +49,21 @@ struct BackupTests {
         }
     }
 
+    /// A backup directory others may write into (e.g. `--backup-dir /tmp/b`
+    /// made by another user) would let them swap the temporary file for a
+    /// symlink to the live store, or replace a finished backup: refused.
+    @Test func aBackupDirectoryOthersCanWriteIsRefusedAndNothingIsWritten() async throws {
+        try await withStore { store, directory in
+            let shared = directory.file("shared")
+            #expect(mkdir(shared, 0o777) == 0 && chmod(shared, 0o777) == 0)
+            await expectStoreError({ if case .failure(let message) = $0 { return message.contains("other users") } else { return false } }) {
+                _ = try await store.backup(directory: shared, name: "b") { _ in }
+            }
+            let listing = try FileManager.default.contentsOfDirectory(atPath: shared)
+            #expect(listing.isEmpty, "nothing written: \(listing)")
+        }
+    }
+
     @Test func aDamagedFileIsReportedNotTrusted() async throws {
         let directory = try ScratchDirectory()
         defer { directory.remove() }
