@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CSQLite
 import Domain
 
@@ -28,6 +35,11 @@ public enum BackupFile {
     /// store; a damaged database is a report with `problems`.
     public static func verify(path: String) throws -> Report {
         guard DatabaseFile.exists(path) else { throw StoreError.failure("\(path): no such file") }
+        // Opening a FIFO would block for ever; a directory reads as a disk I/O error.
+        var info = stat()
+        guard stat(path, &info) != 0 || info.st_mode & S_IFMT == S_IFREG else {
+            throw StoreError.failure("\(path) is not a regular file")
+        }
         do {
             let connection = try SQLiteConnection.open(path: path, flags: SQLITE_OPEN_READONLY)
             defer { connection.close() }

@@ -73,6 +73,22 @@ struct BackupTests {
         #expect(!report.isIntact)
         #expect(throws: StoreError.self) { try BackupFile.verify(path: directory.file("missing.db")) }
     }
+
+    /// A directory or a FIFO is not a backup: refused at once (a FIFO's open would block forever).
+    @Test func somethingThatIsNotARegularFileIsRefusedAtOnce() throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let fifo = directory.file("fifo.db")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for path in [directory.path, fifo] {
+            #expect {
+                try BackupFile.verify(path: path)
+            } throws: { error in
+                guard case .failure(let message) = error as? StoreError else { return false }
+                return message.contains("not a regular file")
+            }
+        }
+    }
 }
 
 /// The progress reports a backup made.
