@@ -27,8 +27,8 @@ struct VerifyBackupCommand: AsyncParsableCommand {
         }
         if json {
             let counts = report.records.map { "\"\($0.kind)\": \($0.count)" }.joined(separator: ", ")
-            let problems = report.problems.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            Output.line("{\"path\": \"\(report.path)\", \"intact\": \(report.isIntact), \"bytes\": \(report.bytes), \"schema_version\": \(report.schemaVersion), \"records\": {\(counts)}, \"problems\": [\(problems.joined(separator: ", "))]}")
+            let problems = report.problems.map(Self.jsonString)
+            Output.line("{\"path\": \(Self.jsonString(report.path)), \"intact\": \(report.isIntact), \"bytes\": \(report.bytes), \"schema_version\": \(report.schemaVersion), \"records\": {\(counts)}, \"problems\": [\(problems.joined(separator: ", "))]}")
         } else if report.isIntact {
             Output.line("\(report.path): integrity_check ok, schema version \(report.schemaVersion), \(ByteCount.text(report.bytes))")
             Output.line("records: " + report.records.map { "\($0.count) \($0.kind)" }.joined(separator: ", "))
@@ -37,5 +37,11 @@ struct VerifyBackupCommand: AsyncParsableCommand {
             for problem in report.problems { Output.error("  \(problem)") }
         }
         if !report.isIntact { throw ExitCode.failure }
+    }
+
+    /// `text` as a JSON string, every character that needs it escaped (a path may hold `"`, `\` or control characters).
+    static func jsonString(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -239,6 +239,17 @@ final class DataLifecycleTests: DaemonTestCase {
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("no such file"), missing.stderr)
     }
+
+    /// `--json` is JSON whatever the file is called: a `"` or `\` in the path is escaped.
+    func testVerifyBackupJSONEscapesThePath() throws {
+        let junk = directory.file("odd\"na\\me.db")
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: junk))
+        let result = try CommandRunner.run("deltastorectl", ["verify-backup", "--json", junk])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["path"] as? String, junk, result.stdout)
+        XCTAssertEqual(object?["intact"] as? Bool, false, result.stdout)
+    }
 }
 
 /// The ticks the writer thread had acknowledged, shared with the test.
