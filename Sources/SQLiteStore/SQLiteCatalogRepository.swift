@@ -28,13 +28,41 @@ struct SQLiteCatalogRepository: CatalogRepository {
         AND NOT EXISTS (SELECT 1 FROM chains WHERE chains.product = products.product)
         """
 
-    /// After records of `collection` were deleted, inside the same write
-    /// transaction: forgets the expiries (for quotes and chains) and the
-    /// products that no record is left of. The catalog tables hold a few
-    /// rows each, and every check is an index seek.
-    static func forgetUnheld(after collection: RecordCollection, on connection: SQLiteConnection) throws {
-        if collection != .ticks { try connection.exec(forgetUnheldExpiriesSQL) }
-        try connection.exec(forgetUnheldProductsSQL)
+    /// One expiry, if no quote and no chain has it: seeks only.
+    static let forgetExpirySQL = """
+        DELETE FROM expiries WHERE product = :product AND expiry = :expiry \
+        AND NOT EXISTS (SELECT 1 FROM quotes WHERE quotes.product = :product AND quotes.expiry = :expiry) \
+        AND NOT EXISTS (SELECT 1 FROM chains WHERE chains.product = :product AND chains.expiry = :expiry)
+        """
+    /// One product, if no tick, quote or chain has it: seeks only.
+    static let forgetProductSQL = """
+        DELETE FROM products WHERE product = :product \
+        AND NOT EXISTS (SELECT 1 FROM ticks WHERE ticks.product = :product) \
+        AND NOT EXISTS (SELECT 1 FROM quotes WHERE quotes.product = :product) \
+        AND NOT EXISTS (SELECT 1 FROM chains WHERE chains.product = :product)
+        """
+
+    /// After a purge batch deleted records of these products (and, for
+    /// quotes and chains, these product–expiry pairs), inside the same write
+    /// transaction: forgets those no record is left of. The work is a few
+    /// seeks per product and expiry of the batch, however long the catalog
+    /// (writers may list any number of products).
+    static func forgetUnheld(products: Set<String>, expiries: Set<[String]>, on connection: SQLiteConnection) throws {
+        try connection.withStatement(forgetExpirySQL) { statement in
+            for pair in expiries where pair.count == 2 {
+                try statement.bind(":product", pair[0])
+                try statement.bind(":expiry", pair[1])
+                try statement.run()
+                statement.reset()
+            }
+        }
+        try connection.withStatement(forgetProductSQL) { statement in
+            for product in products {
+                try statement.bind(":product", product)
+                try statement.run()
+                statement.reset()
+            }
+        }
     }
 
     func products() async throws -> [String] {

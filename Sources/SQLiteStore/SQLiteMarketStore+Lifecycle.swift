@@ -27,7 +27,9 @@ extension SQLiteMarketStore: LifecycleStore {
 
     static func purgeSQL(_ collection: RecordCollection) -> String {
         let table = table(collection)
-        return "DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) WHERE ts < :cutoff ORDER BY ts LIMIT :limit)"
+        // The deleted rows' products (and expiries): the catalog rows to check.
+        let returning = collection == .ticks ? "product" : "product, expiry"
+        return "DELETE FROM \(table) WHERE id IN (SELECT id FROM \(table) WHERE ts < :cutoff ORDER BY ts LIMIT :limit) RETURNING \(returning)"
     }
 
     public func purge(_ collection: RecordCollection, before cutoff: Int64, limit: Int) async throws -> Int {
@@ -36,13 +38,19 @@ extension SQLiteMarketStore: LifecycleStore {
         return try await executor.write { connection in
             try connection.withoutAutoCheckpoint {
                 try connection.writeTransaction {
+                    var deleted = 0
+                    var products = Set<String>()
+                    var expiries = Set<[String]>()
                     try connection.withStatement(sql) { statement in
                         try statement.bind(":cutoff", cutoff)
                         try statement.bind(":limit", limit)
-                        try statement.run()
+                        while try statement.step() {
+                            deleted += 1
+                            products.insert(statement.text(0))
+                            if collection != .ticks { expiries.insert([statement.text(0), statement.text(1)]) }
+                        }
                     }
-                    let deleted = connection.changes
-                    if deleted > 0 { try SQLiteCatalogRepository.forgetUnheld(after: collection, on: connection) }
+                    if deleted > 0 { try SQLiteCatalogRepository.forgetUnheld(products: products, expiries: expiries, on: connection) }
                     return deleted
                 }
             }
