@@ -186,7 +186,13 @@ let package = Package(
         ),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport", logging, nio, nioHelpers]),
         // The assembly in the test process: start, serve, stop, a failed start, the teardown order.
-        .testTarget(name: "DaemonAssemblyTests", dependencies: ["DaemonAssembly", "Domain", "BSONCore", "TestSupport", nioHelpers, logging]),
+        .testTarget(
+            name: "DaemonAssemblyTests",
+            dependencies: [
+                "DaemonAssembly", "Domain", "BSONCore", "TestSupport", "RequestDispatch", nioHelpers, logging,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "NativeLibraryTests", dependencies: ["SQLiteStore", "MongoStore", "Systemd", "Auth", "BSONCore"]),
         .testTarget(
             name: "EndToEndTests",

@@ -5,16 +5,20 @@ import RequestDispatch
 import ServiceLifecycle
 
 /// Runs the retention purge at start and then every `interval` until the
-/// daemon stops.
+/// daemon stops; a graceful shutdown stops a pass between two batches (the
+/// rest of a backlog goes at the next start).
 struct RetentionService: Service {
     let purger: RetentionPurger
     let interval: Duration
 
     func run() async {
         while true {
-            await purger.runOnce()
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown {
+                    await purger.runOnce()
+                    try Task.checkCancellation()
+                    try await Task.sleep(for: interval)
+                }
             } catch {
                 return
             }
